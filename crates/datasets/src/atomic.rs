@@ -1,0 +1,41 @@
+//! Whole-file writes that never leave a partial file behind.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+///
+/// # Errors
+///
+/// [`Error::Io`] when the temporary file cannot be written or renamed. The
+/// temporary file is removed on failure.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = temporary_path(path);
+    let result = write_and_sync(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|source| Error::io(path, source)));
+    if result.is_err() {
+        // The write already failed. A leftover temporary file is the only thing
+        // to clean up, and a failure to remove it changes nothing for the caller.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn write_and_sync(tmp: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = std::fs::File::create(tmp).map_err(|source| Error::io(tmp, source))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|source| Error::io(tmp, source))
+}
+
+/// `dir/.name.tmp<pid>`: hidden, in the same folder so that the rename stays on
+/// one file system, and distinct per process.
+fn temporary_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp{}", std::process::id()))
+}

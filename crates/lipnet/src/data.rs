@@ -1,0 +1,268 @@
+//! Data sources for training and evaluation, and their preprocessing.
+//!
+//! A source is written as one string on the command line:
+//!
+//! - `embedded:<name>`: a data set shipped inside the `datasets` crate
+//!   (`breast-cancer`, `digits`, `iris`), split 80/20 stratified by the seed.
+//! - `uci121:<root>/<set>[#fold=k]`: report fold k (0..3) of a UCI-121 set; the
+//!   loader standardizes each file on its own.
+//! - `csv:<path>`: a CSV table whose last column is the label, split 80/20.
+//! - `npy:<x.npy>,<y.npy>`: a feature matrix and a label vector, split 80/20.
+//!
+//! Embedded breast-cancer and iris, CSV and .npy features are z-scored with
+//! the training split's mean and sample standard deviation (constant
+//! columns keep std 1); digits are divided by 16.
+
+use crate::error::{Error, Result};
+use datasets::Table;
+use faer::Mat;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Fraction of rows held out for testing when a source has no split of its own.
+pub const TEST_FRACTION: f64 = 0.2;
+
+/// A parsed `--data` value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataSource {
+    /// A set embedded in the `datasets` crate.
+    Embedded(String),
+    /// One report fold of a UCI-121 set.
+    Uci121 {
+        /// Collection root (the folder that holds `iris/`).
+        root: PathBuf,
+        /// Set name, the folder name.
+        set: String,
+        /// Report fold, 0..3 (two-file sets only have fold 0).
+        fold: usize,
+    },
+    /// A CSV table, label in the last column.
+    Csv(PathBuf),
+    /// Features and labels in two .npy files.
+    Npy(PathBuf, PathBuf),
+}
+
+impl DataSource {
+    /// Parses a `--data` value; see the module documentation for the forms.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidParameter`] naming the value and the accepted forms.
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = |fix: &str| Error::invalid("data", format!("{text:?}"), fix.to_string());
+        let forms =
+            "use embedded:<name>, uci121:<root>/<set>[#fold=k], csv:<path> or npy:<x.npy>,<y.npy>";
+        let (kind, rest) = text.split_once(':').ok_or_else(|| bad(forms))?;
+
+        match kind {
+            "embedded" => Ok(DataSource::Embedded(rest.to_string())),
+            "uci121" => parse_uci(rest).ok_or_else(|| {
+                bad("write uci121:<root>/<set> or uci121:<root>/<set>#fold=k with k in 0..3")
+            }),
+            "csv" => Ok(DataSource::Csv(PathBuf::from(rest))),
+            "npy" => {
+                let (x, y) = rest
+                    .split_once(',')
+                    .ok_or_else(|| bad("write npy:<features.npy>,<labels.npy>"))?;
+                Ok(DataSource::Npy(PathBuf::from(x), PathBuf::from(y)))
+            }
+            _ => Err(bad(forms)),
+        }
+    }
+
+    /// Returns a short name for reports, such as `breast-cancer` or `iris#fold=0`.
+    pub fn name(&self) -> String {
+        match self {
+            DataSource::Embedded(name) => name.clone(),
+            DataSource::Uci121 { set, fold, .. } => format!("{set}#fold={fold}"),
+            DataSource::Csv(p) => p.display().to_string(),
+            DataSource::Npy(x, _) => x.display().to_string(),
+        }
+    }
+}
+
+fn parse_uci(rest: &str) -> Option<DataSource> {
+    let (path, fold) = match rest.split_once('#') {
+        Some((path, frag)) => (path, frag.strip_prefix("fold=")?.parse().ok()?),
+        None => (rest, 0),
+    };
+    if fold > 3 {
+        return None;
+    }
+
+    let path = PathBuf::from(path.trim_end_matches('/'));
+    let set = path.file_name()?.to_str()?.to_string();
+    let root = path.parent().map(PathBuf::from).unwrap_or_default();
+    Some(DataSource::Uci121 { root, set, fold })
+}
+
+/// How raw features are transformed before the network sees them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Preprocessing {
+    /// Features are used as given.
+    None,
+    /// (x − mean) / std per column.
+    ZScore {
+        /// Column means of the training split.
+        mean: Vec<f64>,
+        /// Column sample standard deviations (1 for constant columns).
+        std: Vec<f64>,
+    },
+    /// x / divisor.
+    Scale {
+        /// The divisor (16 for digits).
+        divisor: f64,
+    },
+}
+
+impl Preprocessing {
+    /// Applies the transform to every row of `x`.
+    pub fn apply(&self, x: &mut Mat<f64>) {
+        match self {
+            Preprocessing::None => {}
+            Preprocessing::ZScore { mean, std } => datasets::apply_standardize(x, mean, std),
+            Preprocessing::Scale { divisor } => {
+                for j in 0..x.ncols() {
+                    for i in 0..x.nrows() {
+                        x[(i, j)] /= divisor;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A training and a test table, already preprocessed.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// Training rows.
+    pub train: Table,
+    /// Test rows.
+    pub test: Table,
+    /// The transform applied to both.
+    pub preprocessing: Preprocessing,
+    /// Number of classes of the full data set.
+    pub n_classes: usize,
+}
+
+/// Loads a source, splits it and preprocesses both parts.
+///
+/// # Errors
+///
+/// Loader errors (missing folder, malformed file, unknown set) and
+/// [`Error::NonFinite`] when the features hold NaN or infinities.
+pub fn prepare(source: &DataSource, seed: u64) -> Result<Prepared> {
+    prepare_with(source, seed, None)
+}
+
+/// Like [`prepare`], but applies `fixed` (a saved model's preprocessing)
+/// instead of fitting a transform on the training split.
+///
+/// # Errors
+///
+/// As [`prepare`].
+pub fn prepare_with(
+    source: &DataSource,
+    seed: u64,
+    fixed: Option<&Preprocessing>,
+) -> Result<Prepared> {
+    let rule = |default: PreprocessRule| match fixed {
+        Some(p) => Fixed(p.clone()),
+        None => default,
+    };
+
+    match source {
+        DataSource::Embedded(name) => {
+            let table = datasets::embedded::by_name(name)?;
+            let pre = if name == "digits" {
+                Fixed(Preprocessing::Scale { divisor: 16.0 })
+            } else {
+                FitZScore
+            };
+            split_and_preprocess(table, seed, rule(pre))
+        }
+        DataSource::Uci121 { root, set, fold } => {
+            let uci = datasets::uci121::load(root, set)?;
+            let (train, test) = datasets::uci121::report_split(&uci, *fold)?;
+            let n_classes = uci.meta.n_classes;
+            check_finite(&train)?;
+            Ok(Prepared {
+                train,
+                test,
+                preprocessing: Preprocessing::None,
+                n_classes,
+            })
+        }
+        DataSource::Csv(path) => {
+            let table = datasets::csv::read_table(path, None)?;
+            split_and_preprocess(table, seed, rule(FitZScore))
+        }
+        DataSource::Npy(x, y) => {
+            let features = datasets::npy::read_matrix(x)?;
+            let labels = datasets::npy::read_labels(y)?;
+            let table = table_from_parts(features, labels, x)?;
+            split_and_preprocess(table, seed, rule(FitZScore))
+        }
+    }
+}
+
+enum PreprocessRule {
+    Fixed(Preprocessing),
+    FitZScore,
+}
+use PreprocessRule::{FitZScore, Fixed};
+
+fn split_and_preprocess(table: Table, seed: u64, rule: PreprocessRule) -> Result<Prepared> {
+    check_finite(&table)?;
+    let mut rng = tape::rng::stream(seed, "split");
+    let split = datasets::split::stratified(&table.y, table.n_classes, TEST_FRACTION, &mut rng)?;
+    let mut train = table.rows(&split.train);
+    let mut test = table.rows(&split.test);
+
+    let preprocessing = match rule {
+        Fixed(p) => p,
+        FitZScore => {
+            let all: Vec<usize> = (0..train.x.nrows()).collect();
+            let (mean, std) = datasets::standardize(&mut train.x, &all);
+            let p = Preprocessing::ZScore { mean, std };
+            p.apply(&mut test.x);
+            return Ok(Prepared {
+                train,
+                test,
+                preprocessing: p,
+                n_classes: table.n_classes,
+            });
+        }
+    };
+
+    preprocessing.apply(&mut train.x);
+    preprocessing.apply(&mut test.x);
+    Ok(Prepared {
+        train,
+        test,
+        preprocessing,
+        n_classes: table.n_classes,
+    })
+}
+
+fn check_finite(table: &Table) -> Result<()> {
+    table.check_finite()?;
+    Ok(())
+}
+
+fn table_from_parts(x: Mat<f64>, labels: Vec<usize>, x_path: &std::path::Path) -> Result<Table> {
+    if labels.len() != x.nrows() {
+        return Err(Error::Shape {
+            what: format!("labels for {}", x_path.display()),
+            expected: format!("{} labels (one per row)", x.nrows()),
+            found: format!("{} labels", labels.len()),
+        });
+    }
+    let n_classes = labels.iter().max().map_or(0, |m| m + 1);
+    Ok(Table {
+        x,
+        y: labels,
+        n_classes,
+    })
+}

@@ -1,0 +1,34 @@
+//! Neural networks that are L-Lipschitz by construction.
+//!
+//! `lipnet` trains classifiers whose ℓ₂ Lipschitz constant is at most a chosen
+//! L for every parameter value, by the LDLᵀ/Cholesky parameterization of
+//! Juston et al. (arXiv 2512.05915) with the corrections derived in the
+//! normlab lipnet specification. It reports certified robust accuracy and
+//! re-checks every certificate with verifiers that read only the effective
+//! weights ([`verify`]).
+//!
+//! The main pieces:
+//!
+//! - [`model`]: model ids, validated architectures, the [`model::LipModel`] trait.
+//! - [`ldlt`]: the sequential and residual LDLᵀ networks.
+//! - [`train`]: mini-batch training with the losses of [`train::Loss`].
+//! - [`metrics`]: clean and certified robust accuracy.
+//! - [`verify`]: LMI, exhaustive activation patterns, sampled Jacobians.
+//! - [`io`]: saving and loading models (safetensors plus a JSON config).
+
+pub mod activation;
+pub mod contraction;
+pub mod data;
+pub mod effective;
+pub mod error;
+pub mod init;
+pub mod io;
+pub mod ldlt;
+pub mod metrics;
+pub mod model;
+pub mod report;
+pub mod stress;
+pub mod train;
+pub mod verify;
+
+pub use error::{Error, Result};

@@ -1,0 +1,19 @@
+//! The `lipnet` command-line tool.
+
+mod cli;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    cli::init_logging(args.json_mode());
+
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {}", cli::one_sentence(&err));
+            ExitCode::from(2)
+        }
+    }
+}
