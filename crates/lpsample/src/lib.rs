@@ -1,0 +1,1 @@
+//! lpsample (work in progress).

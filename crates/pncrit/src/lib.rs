@@ -1,0 +1,1 @@
+//! pncrit (work in progress).

@@ -1,0 +1,1 @@
+//! rebasin (work in progress).

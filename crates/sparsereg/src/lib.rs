@@ -1,0 +1,1 @@
+//! sparsereg (work in progress).
