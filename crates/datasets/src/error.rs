@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 /// Hint appended to errors about the UCI-121 collection's location.
 pub(crate) const UCI_ROOT_HINT: &str =
-    "set NORMLAB_UCI121 (or --root) to the folder that contains iris/";
+    "pass the folder that contains iris/ (for tests: set NORMLAB_UCI121 to it)";
 
 /// Everything that can go wrong while reading, checking or splitting data.
 #[derive(Debug, thiserror::Error)]

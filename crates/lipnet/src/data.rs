@@ -57,7 +57,7 @@ impl DataSource {
         match kind {
             "embedded" => Ok(DataSource::Embedded(rest.to_string())),
             "uci121" => parse_uci(rest).ok_or_else(|| {
-                bad("write uci121:<root>/<set> or uci121:<root>/<set>#fold=k with k in 0..3")
+                bad("write uci121:<root>/<set> or uci121:<root>/<set>#fold=k with k from 0 to 3")
             }),
             "csv" => Ok(DataSource::Csv(PathBuf::from(rest))),
             "npy" => {
@@ -117,6 +117,39 @@ pub enum Preprocessing {
 }
 
 impl Preprocessing {
+    /// Checks that the transform fits `n_features` columns and that every
+    /// standard deviation or divisor is finite and > 0.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Shape`] for a length mismatch, [`Error::InvalidParameter`] otherwise.
+    pub fn check_width(&self, n_features: usize) -> Result<()> {
+        match self {
+            Preprocessing::None => Ok(()),
+            Preprocessing::Scale { divisor } => check_positive("preprocessing divisor", *divisor),
+            Preprocessing::ZScore { mean, std } => {
+                if mean.len() != n_features || std.len() != n_features {
+                    return Err(Error::Shape {
+                        what: "the data for this model".into(),
+                        expected: format!("{} features (as the model's preprocessing)", mean.len()),
+                        found: format!(
+                            "{n_features} features; use data with the columns the model was trained on"
+                        ),
+                    });
+                }
+                if mean.iter().any(|m| !m.is_finite()) {
+                    return Err(Error::invalid(
+                        "preprocessing mean",
+                        "a non-finite value",
+                        "retrain and save the model again",
+                    ));
+                }
+                std.iter()
+                    .try_for_each(|&s| check_positive("preprocessing std", s))
+            }
+        }
+    }
+
     /// Applies the transform to every row of `x`.
     pub fn apply(&self, x: &mut Mat<f64>) {
         match self {
@@ -130,6 +163,18 @@ impl Preprocessing {
                 }
             }
         }
+    }
+}
+
+fn check_positive(name: &'static str, value: f64) -> Result<()> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            name,
+            value,
+            "it must be finite and > 0; retrain and save the model again",
+        ))
     }
 }
 
@@ -187,6 +232,9 @@ pub fn prepare_with(
             let (train, test) = datasets::uci121::report_split(&uci, *fold)?;
             let n_classes = uci.meta.n_classes;
             check_finite(&train)?;
+            check_finite(&test)?;
+            check_not_empty(&train, "training")?;
+            check_not_empty(&test, "test")?;
             Ok(Prepared {
                 train,
                 test,
@@ -215,6 +263,10 @@ use PreprocessRule::{FitZScore, Fixed};
 
 fn split_and_preprocess(table: Table, seed: u64, rule: PreprocessRule) -> Result<Prepared> {
     check_finite(&table)?;
+    check_classes(&table)?;
+    if let Fixed(p) = &rule {
+        p.check_width(table.x.ncols())?;
+    }
     let mut rng = tape::rng::stream(seed, "split");
     let split = datasets::split::stratified(&table.y, table.n_classes, TEST_FRACTION, &mut rng)?;
     let mut train = table.rows(&split.train);
@@ -238,6 +290,7 @@ fn split_and_preprocess(table: Table, seed: u64, rule: PreprocessRule) -> Result
 
     preprocessing.apply(&mut train.x);
     preprocessing.apply(&mut test.x);
+    check_not_empty(&test, "test")?;
     Ok(Prepared {
         train,
         test,
@@ -251,6 +304,29 @@ fn check_finite(table: &Table) -> Result<()> {
     Ok(())
 }
 
+fn check_classes(table: &Table) -> Result<()> {
+    let present = table.class_counts().iter().filter(|&&c| c > 0).count();
+    if present < 2 {
+        return Err(Error::invalid(
+            "data",
+            format!("{present} class"),
+            "a classifier needs labels of at least 2 classes",
+        ));
+    }
+    Ok(())
+}
+
+fn check_not_empty(table: &Table, part: &str) -> Result<()> {
+    if table.x.nrows() == 0 {
+        return Err(Error::Shape {
+            what: format!("the {part} split"),
+            expected: "at least one row".into(),
+            found: "0 rows; check the split files or use more data".into(),
+        });
+    }
+    Ok(())
+}
+
 fn table_from_parts(x: Mat<f64>, labels: Vec<usize>, x_path: &std::path::Path) -> Result<Table> {
     if labels.len() != x.nrows() {
         return Err(Error::Shape {
@@ -260,6 +336,16 @@ fn table_from_parts(x: Mat<f64>, labels: Vec<usize>, x_path: &std::path::Path) -
         });
     }
     let n_classes = labels.iter().max().map_or(0, |m| m + 1);
+    if n_classes > x.nrows() {
+        return Err(Error::invalid(
+            "labels",
+            format!("max label {}", n_classes - 1),
+            format!(
+                "labels must be class numbers 0..K−1 with K ≤ the number of rows ({}); renumber the classes",
+                x.nrows()
+            ),
+        ));
+    }
     Ok(Table {
         x,
         y: labels,

@@ -26,9 +26,9 @@ pub enum Error {
     /// construction never clamps or adds jitter, because either would void the
     /// certificate; this only happens when parameters overflow or turn non-finite.
     #[error(
-        "Cholesky factorization failed in {layer}: pivot {pivot_index} is {min_pivot:e}; \
-         the parameters are probably non-finite or overflowing, so lower the learning rate \
-         or restart from a saved model"
+        "Cholesky factorization failed in {layer}: pivot {pivot_index} is {min_pivot:e}, \
+         because the parameters or L are non-finite or too large for f64; use a moderate \
+         --lip and learning rate, or check the model file"
     )]
     Cholesky {
         layer: String,
@@ -86,6 +86,15 @@ pub enum Error {
     /// A faer decomposition (eigenvalues or SVD) did not converge.
     #[error("{what} did not converge")]
     Decomposition { what: &'static str },
+
+    /// An operation that the model family does not support, such as the
+    /// LDLᵀ effective weights of a baseline network.
+    #[error("{what} is not available for model {model}: {fix}")]
+    Unsupported {
+        what: &'static str,
+        model: String,
+        fix: &'static str,
+    },
 }
 
 impl From<tape::Error> for Error {

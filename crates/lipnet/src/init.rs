@@ -96,6 +96,26 @@ impl ParamSource<'_> {
             ParamSource::Existing => existing(store, name, 1, 1),
         }
     }
+
+    /// Adds the parameter `name` with the value `fresh` draws, or finds it
+    /// with shape rows × cols in a loaded store.
+    pub fn custom(
+        &mut self,
+        store: &mut ParamStore,
+        name: &str,
+        rows: usize,
+        cols: usize,
+        fresh: impl FnOnce(&mut ChaCha8Rng) -> Mat<f64>,
+    ) -> Result<ParamId> {
+        match self {
+            ParamSource::Fresh(rng, _) => {
+                let value = fresh(rng);
+                debug_assert_eq!((value.nrows(), value.ncols()), (rows, cols));
+                Ok(store.add(name, value)?)
+            }
+            ParamSource::Existing => existing(store, name, rows, cols),
+        }
+    }
 }
 
 fn existing(store: &ParamStore, name: &str, rows: usize, cols: usize) -> Result<ParamId> {

@@ -40,6 +40,44 @@ pub struct ModelConfig {
     pub training: serde_json::Value,
 }
 
+/// Checks before any work that `path` can receive a model file: its folder
+/// exists and is writable, and the path is absent or a regular file (never a
+/// folder, device or symbolic link, which the final rename would replace).
+///
+/// # Errors
+///
+/// [`Error::InvalidParameter`] naming the path and the fix.
+pub fn check_output_path(path: &Path) -> Result<()> {
+    let shown = path.display().to_string();
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        let fix = format!(
+            "the folder {} does not exist; create it first",
+            dir.display()
+        );
+        return Err(Error::invalid("output path", shown, fix));
+    }
+
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_file() {
+            let fix = "it exists and is not a regular file (a folder, device or link); choose a new file name such as model.safetensors";
+            return Err(Error::invalid("output path", shown, fix));
+        }
+    }
+
+    tempfile::NamedTempFile::new_in(dir).map_err(|e| {
+        let fix = format!(
+            "cannot create a file in {} ({e}); choose a writable folder",
+            dir.display()
+        );
+        Error::invalid("output path", shown, fix)
+    })?;
+    Ok(())
+}
+
 /// Writes `store` and `config` to `path` atomically.
 ///
 /// # Errors
@@ -63,7 +101,20 @@ pub fn save(path: &Path, config: &ModelConfig, store: &ParamStore) -> Result<()>
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err)?;
     tmp.write_all(&bytes).map_err(io_err)?;
     tmp.as_file().sync_all().map_err(io_err)?;
+    make_readable(tmp.as_file()).map_err(io_err)?;
     tmp.persist(path).map_err(|e| io_err(e.error))?;
+    Ok(())
+}
+
+/// Gives the file the usual 0644 mode; temporary files start as 0600.
+#[cfg(unix)]
+fn make_readable(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn make_readable(_file: &std::fs::File) -> std::io::Result<()> {
     Ok(())
 }
 
@@ -121,6 +172,10 @@ pub fn load(path: &Path) -> Result<(Arch, ModelConfig, ParamStore)> {
     let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
     let store = read_store(&tensors).map_err(bad)?;
     let arch = config.arch.clone().check()?;
+    config
+        .preprocessing
+        .check_width(arch.n_in())
+        .map_err(|e| bad(e.to_string()))?;
     Ok((arch, config, store))
 }
 
@@ -150,6 +205,11 @@ fn read_store(tensors: &SafeTensors<'_>) -> std::result::Result<ParamStore, Stri
             .chunks_exact(8)
             .map(|b| f64::from_le_bytes(b.try_into().expect("chunks of 8 bytes")))
             .collect();
+        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+            return Err(format!(
+                "tensor {name} holds the non-finite value {v}; the model is corrupt, retrain it"
+            ));
+        }
         let m = Mat::from_fn(rows, cols, |i, j| values[i * cols + j]);
         store.add(name, m).map_err(|e| e.to_string())?;
     }

@@ -33,10 +33,17 @@ pub fn margins(z: MatRef<'_, f64>, y: &[usize]) -> Vec<f64> {
     (0..z.nrows())
         .map(|i| {
             let label = y[i];
-            let runner_up = (0..z.ncols())
-                .filter(|&j| j != label)
-                .map(|j| z[(i, j)])
-                .fold(f64::NEG_INFINITY, f64::max);
+            let mut runner_up = f64::NEG_INFINITY;
+            for j in (0..z.ncols()).filter(|&j| j != label) {
+                // NaN must propagate: `f64::max` would skip it and certify the row.
+                let v = z[(i, j)];
+                if v.is_nan() || v > runner_up {
+                    runner_up = v;
+                }
+                if v.is_nan() {
+                    break;
+                }
+            }
             z[(i, label)] - runner_up
         })
         .collect()

@@ -1,10 +1,12 @@
 //! Model ids, validated architectures and the [`LipModel`] trait.
 
 use crate::activation::Activation;
+use crate::baselines::BaselineNet;
 use crate::effective::Effective;
 use crate::error::{Error, Result};
 use crate::init::{Init, ParamSource};
 use crate::ldlt::{LdltResidual, LdltSequential, Variant};
+use crate::network::Network;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -25,15 +27,43 @@ pub enum ModelId {
     /// Sequential network with the published code's map; unsafe for L < 1.
     #[serde(rename = "ldlt-seq-ref")]
     LdltSeqRef,
+    /// SLL residual layers with a lift and an AOL head.
+    #[serde(rename = "sll-res")]
+    SllRes,
+    /// SLL sequential dense layers with an AOL head.
+    #[serde(rename = "sll-seq")]
+    SllSeq,
+    /// AOL dense layers and an AOL head.
+    #[serde(rename = "aol")]
+    Aol,
+    /// Sandwich (LBDN) layers and the Sandwich head.
+    #[serde(rename = "sandwich")]
+    Sandwich,
+    /// Convex potential layers with a lift and an AOL head.
+    #[serde(rename = "cpl")]
+    Cpl,
+    /// Spectrally normalized dense layers (exact ‖W‖₂).
+    #[serde(rename = "specnorm")]
+    SpecNorm,
+    /// Unconstrained MLP with the bound L·∏‖W_k‖₂.
+    #[serde(rename = "mlp")]
+    Mlp,
 }
 
 impl ModelId {
     /// Every id, in the order help texts list them.
-    pub const ALL: [ModelId; 4] = [
+    pub const ALL: [ModelId; 11] = [
         ModelId::LdltRes,
         ModelId::LdltSeq,
         ModelId::LdltResRef,
         ModelId::LdltSeqRef,
+        ModelId::SllRes,
+        ModelId::SllSeq,
+        ModelId::Aol,
+        ModelId::Sandwich,
+        ModelId::Cpl,
+        ModelId::SpecNorm,
+        ModelId::Mlp,
     ];
 
     /// Returns the id as written on the command line.
@@ -43,6 +73,13 @@ impl ModelId {
             ModelId::LdltSeq => "ldlt-seq",
             ModelId::LdltResRef => "ldlt-res-ref",
             ModelId::LdltSeqRef => "ldlt-seq-ref",
+            ModelId::SllRes => "sll-res",
+            ModelId::SllSeq => "sll-seq",
+            ModelId::Aol => "aol",
+            ModelId::Sandwich => "sandwich",
+            ModelId::Cpl => "cpl",
+            ModelId::SpecNorm => "specnorm",
+            ModelId::Mlp => "mlp",
         }
     }
 
@@ -61,17 +98,26 @@ impl ModelId {
             })
     }
 
-    /// Returns the raw-to-effective map this id uses.
+    /// Returns the raw-to-effective map this id uses; every baseline is
+    /// [`Variant::Certified`].
     pub fn variant(self) -> Variant {
         match self {
-            ModelId::LdltRes | ModelId::LdltSeq => Variant::Certified,
             ModelId::LdltResRef | ModelId::LdltSeqRef => Variant::ReferenceParity,
+            _ => Variant::Certified,
         }
     }
 
-    /// Returns true for residual architectures (with a skip map A).
+    /// Returns true for residual LDLᵀ architectures (with a skip map A).
     pub fn is_residual(self) -> bool {
         matches!(self, ModelId::LdltRes | ModelId::LdltResRef)
+    }
+
+    /// Returns true for the baseline families of [`crate::baselines`].
+    pub fn is_baseline(self) -> bool {
+        !matches!(
+            self,
+            ModelId::LdltRes | ModelId::LdltSeq | ModelId::LdltResRef | ModelId::LdltSeqRef
+        )
     }
 }
 
@@ -125,15 +171,9 @@ impl ArchParams {
     /// # Errors
     ///
     /// [`Error::InvalidParameter`] for L ≤ 0 or non-finite, a zero dimension or
-    /// width, or a residual network without hidden layers.
+    /// width, or a residual or baseline network without hidden layers.
     pub fn check(self) -> Result<Arch> {
-        if !(self.lip.is_finite() && self.lip > 0.0) {
-            return Err(Error::invalid(
-                "lip",
-                self.lip,
-                "the Lipschitz bound L must be a finite number > 0, for example --lip 1",
-            ));
-        }
+        check_lip(self.lip)?;
         if self.n_in == 0 || self.n_out == 0 {
             return Err(Error::invalid(
                 "n_in × n_out",
@@ -148,6 +188,15 @@ impl ArchParams {
                 format!("hidden width {} is 0; every width must be ≥ 1", k + 1),
             ));
         }
+        if let Some(&w) = self.widths.iter().find(|&&w| w > MAX_WIDTH) {
+            return Err(Error::invalid(
+                "widths",
+                format_widths(&self.widths),
+                format!(
+                    "width {w} exceeds {MAX_WIDTH}: each layer factors w × w matrices (8·w² bytes each)"
+                ),
+            ));
+        }
         if self.model.is_residual() && self.widths.is_empty() {
             return Err(Error::invalid(
                 "widths",
@@ -155,7 +204,35 @@ impl ArchParams {
                 "a residual network needs at least one hidden layer, for example --widths 64,64",
             ));
         }
+        if self.model.is_baseline() && self.widths.is_empty() {
+            return Err(Error::invalid(
+                "widths",
+                "(none)",
+                "a baseline network needs at least one hidden layer, for example --widths 64,64",
+            ));
+        }
         Ok(Arch(self))
+    }
+}
+
+/// Largest hidden width accepted: one 8192 × 8192 f64 matrix takes 512 MiB,
+/// and each layer holds several.
+pub const MAX_WIDTH: usize = 8192;
+
+/// Checks that the Lipschitz bound L is finite and > 0.
+///
+/// # Errors
+///
+/// [`Error::InvalidParameter`] naming the value.
+pub fn check_lip(lip: f64) -> Result<()> {
+    if lip.is_finite() && lip > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "lip",
+            lip,
+            "the Lipschitz bound L must be a finite number > 0, for example --lip 1",
+        ))
     }
 }
 
@@ -237,8 +314,18 @@ pub trait LipModel: Send + Sync {
     /// Returns the ids of all trainable parameters.
     fn params(&self) -> &[ParamId];
 
-    /// Records the raw-to-effective map on the tape.
-    fn parameterize(&self, t: &mut Tape, s: &ParamStore) -> Result<EffectiveVars>;
+    /// Records the raw-to-effective map of an LDLᵀ network on the tape.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] for models without the LDLᵀ form (the default).
+    fn parameterize(&self, _t: &mut Tape, _s: &ParamStore) -> Result<EffectiveVars> {
+        Err(Error::Unsupported {
+            what: "the LDLᵀ form",
+            model: self.arch().model().name().into(),
+            fix: "use LipModel::network, which every model provides",
+        })
+    }
 
     /// Returns the Lipschitz bound the construction guarantees (ℓ₂ to ℓ₂).
     /// For reference-parity variants this is only the claimed bound.
@@ -257,7 +344,13 @@ pub trait LipModel: Send + Sync {
         Ok(forward_effective(t, self.arch().activation(), &ev, x))
     }
 
-    /// Computes the effective weights in f64.
+    /// Computes the f64 description the verifiers read: the LDLᵀ effective
+    /// weights by default, a layer list for the baselines.
+    fn network(&self, s: &ParamStore) -> Result<Network> {
+        Ok(Network::Ldlt(self.effective(s)?))
+    }
+
+    /// Computes the LDLᵀ effective weights in f64 (LDLᵀ models only).
     fn effective(&self, s: &ParamStore) -> Result<Effective> {
         let mut t = Tape::new();
         t.set_requires_grad(false);
@@ -344,7 +437,9 @@ pub fn attach(arch: &Arch, store: &mut ParamStore) -> Result<Box<dyn LipModel>> 
 
 fn make(arch: &Arch, store: &mut ParamStore, source: ParamSource<'_>) -> Result<Box<dyn LipModel>> {
     let variant = arch.model().variant();
-    if arch.model().is_residual() {
+    if arch.model().is_baseline() {
+        Ok(Box::new(BaselineNet::new(arch, store, source)?))
+    } else if arch.model().is_residual() {
         Ok(Box::new(LdltResidual::new(arch, variant, store, source)?))
     } else {
         Ok(Box::new(LdltSequential::new(arch, variant, store, source)?))

@@ -1,10 +1,10 @@
 //! Evaluation of a trained model: accuracy, certified accuracy and every
 //! certificate check that applies to its size.
 
-use crate::effective::Effective;
 use crate::error::{Error, Result};
 use crate::metrics::{REPORT_EPS, certified_accuracy, clean_accuracy};
 use crate::model::LipModel;
+use crate::network::{Network, SlopeNet};
 use crate::verify;
 use datasets::Table;
 use serde::Serialize;
@@ -24,15 +24,16 @@ pub struct EvalReport {
     pub cra: BTreeMap<String, f64>,
     /// The Lipschitz bound by construction (the claimed one for reference variants).
     pub lip_bound: f64,
-    /// λ_max of the Λ = I LMI matrix.
+    /// λ_max of the Λ = I LMI matrix; NaN (JSON null) for models without the
+    /// LDLᵀ form, which have no LMI.
     pub lmi_max_eig: f64,
-    /// λ_max ≤ 10⁻⁹·max(1, L²).
+    /// λ_max ≤ 10⁻⁹·max(1, L²); true when no LMI applies.
     pub lmi_pass: bool,
     /// Largest ‖J(x)‖₂ over the test rows.
     pub sampled_jac_max: f64,
     /// Exact bound over all slope patterns, when Σ n_k ≤ the cap.
     pub exhaustive: Option<f64>,
-    /// ‖A‖₂ + ‖B‖₂∏‖C_k‖₂.
+    /// ‖A‖₂ + ‖B‖₂∏‖C_k‖₂, or the product of per-layer bounds for layer lists.
     pub naive_bound: f64,
     /// Every applicable check passed.
     pub verified: bool,
@@ -53,9 +54,9 @@ pub fn evaluate(
     max_pattern_bits: usize,
 ) -> Result<EvalReport> {
     check_table(model, test)?;
-    let eff = model.effective(store)?;
+    let net = model.network(store)?;
     let lip = model.lip_bound(store)?;
-    let z = eff.forward(test.x.as_ref());
+    let z = net.forward(test.x.as_ref());
 
     let cra = REPORT_EPS
         .iter()
@@ -67,7 +68,7 @@ pub fn evaluate(
         })
         .collect();
 
-    let checks = certificate_checks(&eff, lip, test, max_pattern_bits)?;
+    let checks = certificate_checks(&net, lip, test, max_pattern_bits)?;
     Ok(EvalReport {
         clean_acc: clean_accuracy(z.as_ref(), &test.y),
         cra,
@@ -104,18 +105,23 @@ pub fn check_table(model: &dyn LipModel, data: &Table) -> Result<()> {
 }
 
 fn certificate_checks(
-    eff: &Effective,
+    net: &Network,
     lip: f64,
     test: &Table,
     max_pattern_bits: usize,
 ) -> Result<EvalReport> {
-    let lmi_max_eig = verify::lmi_max_eig(eff, lip)?;
-    let lmi_pass = verify::lmi_passes(lmi_max_eig, lip);
-    let sampled = verify::sampled_jacobian_max(eff, test.x.as_ref())?;
+    let (lmi_max_eig, lmi_pass) = match net.effective() {
+        Some(eff) => {
+            let value = verify::lmi_max_eig(eff, lip)?;
+            (value, verify::lmi_passes(value, lip))
+        }
+        None => (f64::NAN, true),
+    };
+    let sampled = verify::sampled_jacobian_max(net, test.x.as_ref())?;
 
-    let bits: usize = eff.widths().iter().sum();
+    let bits: usize = net.slope_widths().iter().sum();
     let exhaustive = if bits <= max_pattern_bits {
-        Some(verify::exhaustive(eff, max_pattern_bits)?.0)
+        Some(verify::exhaustive(net, max_pattern_bits)?.0)
     } else {
         None
     };
@@ -130,7 +136,7 @@ fn certificate_checks(
         lmi_pass,
         sampled_jac_max: sampled.max_norm,
         exhaustive,
-        naive_bound: verify::naive_bound(eff)?,
+        naive_bound: net.naive_bound()?,
         verified,
     })
 }

@@ -2,7 +2,7 @@
 //!
 //! Each step records the parameterization and the forward pass of one batch
 //! on a fresh tape, takes the gradient of the loss and applies one Adam step.
-//! The parameterization is recomputed every step, so the certificate holds
+//! The parameterization is recomputed every step, so the certificate is valid
 //! after every step, not only at the end.
 //!
 //! Losses (batch means):
@@ -41,7 +41,7 @@ pub enum Loss {
 }
 
 impl Loss {
-    /// The SLL defaults: offset 3√2/2 ≈ 2.1213, temperature 0.25.
+    /// Returns the SLL defaults: offset 3√2/2 ≈ 2.1213, temperature 0.25.
     pub fn sll_xent() -> Self {
         Loss::Xent {
             offset: 1.5 * 2f64.sqrt(),
@@ -96,7 +96,7 @@ pub struct TrainParams {
 }
 
 impl Default for TrainParams {
-    /// The normlab defaults: 100 epochs, batch 64, Adam 10⁻³ with β = (0.9, 0.999),
+    /// Returns the normlab defaults: 100 epochs, batch 64, Adam 10⁻³ with β = (0.9, 0.999),
     /// constant schedule, SLL's xent loss.
     fn default() -> Self {
         Self {
@@ -205,7 +205,7 @@ fn check_loss(loss: &Loss) -> Result<()> {
     Ok(())
 }
 
-/// What a training run did.
+/// Summary of a training run.
 #[derive(Clone, Debug, Serialize)]
 pub struct TrainReport {
     /// Optimizer steps taken.
@@ -257,7 +257,7 @@ pub fn train(
         steps: 0,
         epochs: 0,
         final_loss: f64::NAN,
-        epoch_losses: Vec::with_capacity(p.epochs),
+        epoch_losses: Vec::new(),
         seconds: 0.0,
     };
     progress.set_length(p.epochs as u64);

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{golden, mat, max_abs_diff};
+use common::{golden, mat, max_abs_diff, perturb_params};
 use datasets::Table;
 use faer::Mat;
 use indicatif::ProgressBar;
@@ -19,6 +19,9 @@ fn whole_model_gradients_match_finite_differences() {
         let mut store = ParamStore::new();
         let mut rng = tape::rng::stream(5, id.name());
         let net = model::build(&arch, &mut store, &mut rng).unwrap();
+        if id.is_baseline() {
+            perturb_params(&mut store, &mut rng, 0.05);
+        }
         let x = tape::rng::normal_mat(&mut rng, 6, 3, 1.0);
         let y = [0, 1, 1, 0, 1, 0];
 
@@ -46,7 +49,7 @@ fn whole_model_gradients_match_finite_differences() {
     }
 }
 
-/// A small two-class problem: the label is the sign of the first feature.
+/// Builds a small two-class problem whose label is the sign of the first feature.
 fn toy_table(seed: u64) -> Table {
     let mut rng = tape::rng::stream(seed, "toy");
     let x = tape::rng::normal_mat(&mut rng, 80, 3, 1.0);

@@ -6,6 +6,7 @@ use clap::Args;
 use lipnet::data::{self, DataSource};
 use lipnet::metrics::{certified_accuracy, parse_eps};
 use lipnet::model;
+use lipnet::network::SlopeNet;
 use lipnet::report;
 use lipnet::verify::DEFAULT_MAX_BITS;
 use serde_json::json;
@@ -18,7 +19,8 @@ pub struct EvalArgs {
     /// Model file written by `lipnet train --out`.
     #[arg(long)]
     pub model: PathBuf,
-    /// Data source; the model's saved preprocessing and split seed are applied.
+    /// Data source, split with the model's saved seed; its test part is evaluated
+    /// with the model's saved preprocessing. Use the source the model was trained on.
     #[arg(long)]
     pub data: String,
     /// Extra radii, comma-separated, as decimals or fractions such as 36/255.
@@ -43,7 +45,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot load the data set {}", source.name()))?;
     let mut eval = report::evaluate(net.as_ref(), &store, &prepared.test, DEFAULT_MAX_BITS)?;
 
-    let z = net.effective(&store)?.forward(prepared.test.x.as_ref());
+    let z = net.network(&store)?.forward(prepared.test.x.as_ref());
     for (label, eps) in &extra {
         let value = certified_accuracy(z.as_ref(), &prepared.test.y, eval.lip_bound, *eps);
         eval.cra.insert(label.clone(), value);

@@ -4,7 +4,9 @@ mod bench;
 mod demo;
 mod eval;
 mod output;
+mod stress;
 mod train;
+mod uci;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +35,10 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Time training steps and forward passes (one thread).
     Bench(bench::BenchArgs),
+    /// Run the UCI-121 benchmark and summarize its results.
+    Uci(uci::UciArgs),
+    /// Check the certificate on many random small networks (LMI and exhaustive patterns).
+    Stress(stress::StressArgs),
 }
 
 impl Cli {
@@ -44,6 +50,8 @@ impl Cli {
             Command::Eval(a) => a.json,
             Command::Verify(a) => a.json,
             Command::Bench(a) => a.json,
+            Command::Uci(a) => a.json(),
+            Command::Stress(a) => a.json,
         }
     }
 }
@@ -57,6 +65,7 @@ pub fn init_logging(json: bool) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 }
@@ -70,6 +79,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(a) => eval::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Uci(a) => uci::run(a),
+        Command::Stress(a) => stress::run(a),
     }
 }
 

@@ -66,6 +66,7 @@ pub fn print_outcome(o: &Outcome, json: bool) -> anyhow::Result<()> {
         "data      {}: {} features, {} classes, {} train / {} test rows",
         o.dataset, o.n_features, o.n_classes, o.n_train, o.n_test
     );
+    println!("          ε is measured in the network's input units, after preprocessing");
     println!(
         "model     {} ({}), L = {}, widths {}",
         model.name(),
@@ -87,18 +88,22 @@ pub fn print_eval(e: &EvalReport) {
     for (label, _) in REPORT_EPS {
         println!("certified accuracy ε={label:<8} {:.4}", e.cra[label]);
     }
-    println!("Lipschitz bound (construction) {}", e.lip_bound);
-    println!(
-        "LMI λ_max                     {:.3e}  {}",
-        e.lmi_max_eig,
-        pass_fail(e.lmi_pass)
-    );
+    println!("Lipschitz bound L             {}", e.lip_bound);
+    if e.lmi_max_eig.is_nan() {
+        println!("LMI λ_max                     n/a (not an LDLᵀ network)");
+    } else {
+        println!(
+            "LMI λ_max                     {:.3e}  {}",
+            e.lmi_max_eig,
+            pass_fail(e.lmi_pass)
+        );
+    }
     if let Some(x) = e.exhaustive {
         println!("exhaustive pattern bound      {x:.6}");
     }
     println!(
-        "largest sampled ‖J‖           {:.6}  (bound {})  {}",
-        e.sampled_jac_max,
+        "largest sampled ‖J‖           {}  (bound {})  {}",
+        fmt_value(e.sampled_jac_max),
         e.lip_bound,
         pass_fail(e.sampled_jac_max <= e.lip_bound * (1.0 + lipnet::report::SAMPLED_SLACK))
     );
@@ -108,14 +113,33 @@ pub fn print_eval(e: &EvalReport) {
     );
 }
 
+/// Formats a value with 6 decimals, or in scientific notation when it is
+/// small or large enough that fixed decimals would hide it.
+fn fmt_value(x: f64) -> String {
+    if x == 0.0 || (1e-3..1e4).contains(&x.abs()) {
+        format!("{x:.6}")
+    } else {
+        format!("{x:.6e}")
+    }
+}
+
 fn pass_fail(ok: bool) -> &'static str {
     if ok { "PASS" } else { "FAIL" }
 }
 
-/// Joins an error and its causes into one line.
+/// Joins an error and its causes into one line, skipping a cause whose text
+/// the previous message already contains.
 pub fn one_sentence(err: &anyhow::Error) -> String {
-    err.chain()
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join(": ")
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }

@@ -48,20 +48,21 @@ pub struct FitArgs {
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
     /// Adam learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     pub lr: f64,
     /// Loss: xent (SLL's offset cross-entropy), ce or margin.
     #[arg(long, default_value = "xent")]
     pub loss: String,
-    /// xent offset o, subtracted from the true-class logit.
-    #[arg(long, default_value_t = 1.5 * std::f64::consts::SQRT_2)]
-    pub offset: f64,
-    /// xent temperature T.
-    #[arg(long, default_value_t = 0.25)]
-    pub temperature: f64,
-    /// margin-loss margin μ.
-    #[arg(long, default_value_t = 0.7)]
-    pub margin: f64,
+    /// xent offset o, subtracted from the true-class logit [default: 2.1213·L,
+    /// SLL's 3√2/2 scaled to the logits of an L-Lipschitz network].
+    #[arg(long, allow_negative_numbers = true)]
+    pub offset: Option<f64>,
+    /// xent temperature T [default: 0.25·L].
+    #[arg(long, allow_negative_numbers = true)]
+    pub temperature: Option<f64>,
+    /// margin-loss margin μ [default: 0.7·L].
+    #[arg(long, allow_negative_numbers = true)]
+    pub margin: Option<f64>,
     /// Learning-rate schedule: constant or triangular.
     #[arg(long, default_value = "constant")]
     pub schedule: String,
@@ -116,10 +117,11 @@ pub fn train_and_report(
 ) -> anyhow::Result<Outcome> {
     let start = Instant::now();
     let model_id = ModelId::parse(&margs.model)?;
-    let train_params = fit_params(fargs)?;
+    lipnet::model::check_lip(margs.lip)?;
+    let train_params = fit_params(fargs, margs.lip)?;
     let train_config = train_params.clone().check()?;
     if let Some(path) = out {
-        check_output_path(path)?;
+        io::check_output_path(path)?;
     }
 
     let prepared = data::prepare(source, fargs.seed)
@@ -180,14 +182,18 @@ pub fn train_and_report(
     })
 }
 
-fn fit_params(f: &FitArgs) -> anyhow::Result<TrainParams> {
+/// Builds the training settings. Loss scales default to their L = 1 values
+/// times `lip`, because the logits of an L-Lipschitz network scale with L.
+fn fit_params(f: &FitArgs, lip: f64) -> anyhow::Result<TrainParams> {
     let loss = match f.loss.as_str() {
         "xent" => Loss::Xent {
-            offset: f.offset,
-            temperature: f.temperature,
+            offset: f.offset.unwrap_or(1.5 * std::f64::consts::SQRT_2 * lip),
+            temperature: f.temperature.unwrap_or(0.25 * lip),
         },
         "ce" => Loss::Ce,
-        "margin" => Loss::Margin { margin: f.margin },
+        "margin" => Loss::Margin {
+            margin: f.margin.unwrap_or(0.7 * lip),
+        },
         other => bail!("invalid --loss {other:?}: use xent, ce or margin"),
     };
     let schedule = match f.schedule.as_str() {
@@ -229,26 +235,4 @@ fn arch_params(
     p.init = init;
     p.freeze_alpha = m.freeze_alpha;
     Ok(p)
-}
-
-/// Rejects an output path whose folder does not exist, before any training.
-fn check_output_path(path: &Path) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        bail!(
-            "invalid --out {}: the folder {} does not exist; create it first",
-            path.display(),
-            dir.display()
-        );
-    }
-    if path.is_dir() {
-        bail!(
-            "invalid --out {}: it is a folder; give a file name such as model.safetensors",
-            path.display()
-        );
-    }
-    Ok(())
 }

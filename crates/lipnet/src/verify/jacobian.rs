@@ -1,8 +1,8 @@
 //! Jacobian norms at sample points, a lower bound on the Lipschitz constant.
 
 use super::norms::spectral_norm;
-use crate::effective::Effective;
 use crate::error::Result;
+use crate::network::SlopeNet;
 use faer::MatRef;
 
 /// The largest Jacobian norm found over a set of points.
@@ -22,7 +22,10 @@ pub struct SampledJacobian {
 /// # Errors
 ///
 /// [`crate::Error::Decomposition`] when a norm computation fails.
-pub fn sampled_jacobian_max(e: &Effective, x: MatRef<'_, f64>) -> Result<SampledJacobian> {
+pub fn sampled_jacobian_max<N: SlopeNet + ?Sized>(
+    e: &N,
+    x: MatRef<'_, f64>,
+) -> Result<SampledJacobian> {
     let mut best = SampledJacobian {
         max_norm: 0.0,
         argmax: 0,

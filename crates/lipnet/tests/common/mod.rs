@@ -119,3 +119,18 @@ pub fn max_abs_diff(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
     }
     worst
 }
+
+/// Adds U(±`size`) noise to every parameter entry. Gradient checks use it to
+/// move AOL's orthogonal initialization, where the off-diagonal entries of WᵀW
+/// sit at the kink of |·|, to a point where the loss is differentiable.
+pub fn perturb_params(store: &mut ParamStore, rng: &mut rand_chacha::ChaCha8Rng, size: f64) {
+    let ids: Vec<_> = store.ids().collect();
+    for id in ids {
+        let value = store.get_mut(id);
+        for i in 0..value.nrows() {
+            for j in 0..value.ncols() {
+                value[(i, j)] += tape::rng::uniform(rng, -size, size);
+            }
+        }
+    }
+}

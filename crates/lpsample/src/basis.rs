@@ -1,0 +1,114 @@
+//! Orthonormal basis U of the column space of A and the numerical rank r.
+//!
+//! Column-pivoted QR: A P = Q R, r = #{k : |R_kk| > tol·|R_00|}, U = Q[:, :r].
+//! SVD: A = U Σ Vᵀ, r = #{k : s_k > tol·s_0}. The default tolerance is
+//! tol = max(n, d)·ε_mach, numpy's `matrix_rank` rule. Every score in this
+//! crate is invariant under A → AR for invertible R, so the algorithms work
+//! on U (derived in the normlab lpsample specification).
+//!
+//! Unpivoted thin QR must not be used for scores: its Q keeps d orthonormal
+//! columns on rank-deficient input, so Σ‖Q_i‖² = d instead of r.
+//!
+//! ```
+//! use lpsample::basis::{orthonormal_basis, BasisMethod};
+//!
+//! let a = faer::mat![[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]];
+//! let basis = orthonormal_basis(a.as_ref(), BasisMethod::ColPivQr, None).unwrap();
+//! assert_eq!(basis.rank, 1);
+//! ```
+
+use faer::{Mat, MatRef};
+
+use crate::error::{Error, Result};
+use crate::input::check_matrix;
+
+/// Orthonormal basis of col(A): `u` is n × rank with UᵀU = I.
+#[derive(Debug, Clone)]
+pub struct Basis {
+    /// n × rank matrix with orthonormal columns.
+    pub u: Mat<f64>,
+    /// Numerical rank of A under the rank tolerance.
+    pub rank: usize,
+}
+
+/// Factorization used to find the basis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BasisMethod {
+    /// Column-pivoted Householder QR (default).
+    #[default]
+    ColPivQr,
+    /// Thin singular value decomposition.
+    Svd,
+}
+
+/// Returns the default relative rank tolerance max(n, d)·ε_mach.
+pub fn default_rank_tol(rows: usize, cols: usize) -> f64 {
+    rows.max(cols) as f64 * f64::EPSILON
+}
+
+/// Computes an orthonormal basis of col(A) and its rank.
+///
+/// `rank_tol` is relative to the largest |R_kk| or singular value; `None`
+/// uses [`default_rank_tol`].
+///
+/// # Errors
+/// The errors of [`check_matrix`], [`Error::ZeroMatrix`] when the rank is 0
+/// and [`Error::Factorization`] when the SVD fails to converge.
+pub fn orthonormal_basis(
+    a: MatRef<'_, f64>,
+    method: BasisMethod,
+    rank_tol: Option<f64>,
+) -> Result<Basis> {
+    check_matrix(a)?;
+    let tol = rank_tol.unwrap_or_else(|| default_rank_tol(a.nrows(), a.ncols()));
+
+    let basis = match method {
+        BasisMethod::ColPivQr => col_piv_qr_basis(a, tol),
+        BasisMethod::Svd => svd_basis(a, tol)?,
+    };
+    if basis.rank == 0 {
+        return Err(Error::ZeroMatrix);
+    }
+    Ok(basis)
+}
+
+fn col_piv_qr_basis(a: MatRef<'_, f64>, tol: f64) -> Basis {
+    let qr = a.col_piv_qr();
+    let r = qr.R();
+    let diag_len = r.nrows().min(r.ncols());
+    let scale = if diag_len > 0 { r[(0, 0)].abs() } else { 0.0 };
+    let rank = (0..diag_len)
+        .take_while(|&k| r[(k, k)].abs() > tol * scale)
+        .count();
+
+    let q = qr.compute_thin_Q();
+    Basis {
+        u: q.subcols(0, rank).to_owned(),
+        rank,
+    }
+}
+
+fn svd_basis(a: MatRef<'_, f64>, tol: f64) -> Result<Basis> {
+    let svd = a
+        .thin_svd()
+        .map_err(|_| Error::Factorization { what: "SVD" })?;
+    let s = svd.S().column_vector();
+    let scale = if s.nrows() > 0 { s[0] } else { 0.0 };
+    let rank = (0..s.nrows()).filter(|&k| s[k] > tol * scale).count();
+    Ok(Basis {
+        u: svd.U().subcols(0, rank).to_owned(),
+        rank,
+    })
+}
+
+/// Returns the squared Euclidean norm of every row of `u`.
+pub fn row_norms_squared(u: MatRef<'_, f64>) -> Vec<f64> {
+    let mut norms = vec![0.0; u.nrows()];
+    for j in 0..u.ncols() {
+        let col = u.col(j);
+        for (i, norm) in norms.iter_mut().enumerate() {
+            *norm += col[i] * col[i];
+        }
+    }
+    norms
+}

@@ -1,0 +1,143 @@
+//! The error type of the library.
+//!
+//! Every message names the offending value and the fix, so that the binary can
+//! print it as one sentence.
+
+/// Errors returned by the library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("cannot access {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operating-system error.
+        source: std::io::Error,
+    },
+
+    /// A cell of the data file is not a number.
+    #[error("row {row}, column {col}: '{cell}' is not a number; {hint}")]
+    NotANumber {
+        /// 1-based data row (after the skipped lines).
+        row: usize,
+        /// 1-based column of the file.
+        col: usize,
+        /// The text of the cell.
+        cell: String,
+        /// The fix, for example "use --cols 2-9".
+        hint: String,
+    },
+
+    /// A cell parses as NaN or ±∞.
+    #[error("row {row}, column {col}: '{cell}' is not finite; remove or impute it")]
+    NotFinite {
+        /// 1-based data row.
+        row: usize,
+        /// 1-based column.
+        col: usize,
+        /// The text of the cell.
+        cell: String,
+    },
+
+    /// A data row has a different number of fields than the first.
+    #[error(
+        "row {row} has {found} fields but the first row has {expected}; fix the row or the delimiter"
+    )]
+    Ragged {
+        /// 1-based data row.
+        row: usize,
+        /// Number of fields found.
+        found: usize,
+        /// Number of fields in the first data row.
+        expected: usize,
+    },
+
+    /// A column is constant, so its variance is zero.
+    #[error("column {col} is constant (every value is {value}); drop it with --cols")]
+    ConstantColumn {
+        /// 1-based column of the file.
+        col: usize,
+        /// Its only value.
+        value: f64,
+    },
+
+    /// Too few rows for the dimension.
+    #[error(
+        "n = {n} rows is too few for {what} = {dim}; need n > {dim}, so add rows or use fewer columns"
+    )]
+    TooFewRows {
+        /// Number of observations.
+        n: usize,
+        /// The dimension that n must exceed.
+        dim: usize,
+        /// The dimension's name: "d" (columns) or "p" (statistics).
+        what: &'static str,
+    },
+
+    /// Two columns are collinear, or one column is a combination of others.
+    #[error("the covariance is singular: {detail}; drop one")]
+    Singular {
+        /// The columns involved.
+        detail: String,
+    },
+
+    /// A parameter is outside its valid range.
+    #[error("invalid {name} = {value}: {rule}")]
+    InvalidParameter {
+        /// Name of the parameter, as on the command line.
+        name: &'static str,
+        /// The rejected value, as text.
+        value: String,
+        /// The valid range.
+        rule: String,
+    },
+
+    /// The maximum-likelihood estimate does not exist (it lies on the boundary)
+    /// or damped Newton diverged.
+    #[error(
+        "no MLE: {reason}; the sufficient statistic lies on the boundary of its convex support (use --allow-boundary to report the flag only, or merge sparse cells)"
+    )]
+    MleBoundary {
+        /// The observed cause.
+        reason: String,
+    },
+
+    /// The data do not fit the family (for example negative Poisson counts).
+    #[error("column {col}, row {row}: value {value} is invalid for the {family} family: {rule}")]
+    DomainViolation {
+        /// 1-based column.
+        col: usize,
+        /// 1-based row.
+        row: usize,
+        /// The value.
+        value: f64,
+        /// Family name.
+        family: &'static str,
+        /// The family's domain rule.
+        rule: &'static str,
+    },
+
+    /// Too many states to enumerate.
+    #[error(
+        "the model has {states} states, more than --max-states {max}; use --mode empirical or fewer variables"
+    )]
+    TooManyStates {
+        /// Number of states.
+        states: u128,
+        /// The cap.
+        max: usize,
+    },
+}
+
+/// Result alias of the crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub(crate) fn invalid(name: &'static str, value: impl ToString, rule: impl ToString) -> Self {
+        Error::InvalidParameter {
+            name,
+            value: value.to_string(),
+            rule: rule.to_string(),
+        }
+    }
+}

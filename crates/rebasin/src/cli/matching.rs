@@ -1,0 +1,290 @@
+//! `rebasin match`: weight matching of model B to model A.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use clap::{Args, ValueEnum};
+use rebasin::am::{AmStatistic, activation_matching};
+use rebasin::lap::LsapSolver;
+use rebasin::model::Model;
+use rebasin::nn::functional_check;
+use rebasin::perm::Perms;
+use rebasin::spec::PermSpec;
+use rebasin::ste::{SteParams, straight_through};
+use rebasin::wm::{Order, Precision, WmParams, WmReport, weight_matching};
+use serde_json::{Map, Value, json};
+
+use super::{DataArgs, SpecArgs, read_model, write_json};
+
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// Target model A (never changed).
+    a: PathBuf,
+    /// Source model B (permuted).
+    b: PathBuf,
+    #[command(flatten)]
+    spec: SpecArgs,
+    /// Output safetensors file with π(B).
+    #[arg(short = 'o', long)]
+    output: PathBuf,
+    /// Also write the permutations as rebasin-perms/1 JSON.
+    #[arg(long)]
+    perms: Option<PathBuf>,
+    /// Seed of the random group order.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Maximum number of sweeps.
+    #[arg(long, default_value_t = 100)]
+    max_iter: usize,
+    /// Group order: random, fixed or replay:FILE (JSON list of per-sweep orders).
+    #[arg(long, default_value = "random")]
+    order: String,
+    /// Runs with seeds seed..seed+R−1, keeping the largest objective.
+    #[arg(long, default_value_t = 1)]
+    restarts: usize,
+    /// Precision of the score-matrix products.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::F64)]
+    precision: PrecisionArg,
+    /// Relative progress tolerance (default 0 in f64, 1e-9 in f32).
+    #[arg(long)]
+    tol_rel: Option<f64>,
+    /// Warm start from a rebasin-perms/1 file.
+    #[arg(long)]
+    init: Option<PathBuf>,
+    /// Skip the functional check of π(B) against B on the built-in MLP.
+    #[arg(long)]
+    no_check: bool,
+    /// Write the spec used as rebasin-spec/1 JSON.
+    #[arg(long)]
+    dump_spec: Option<PathBuf>,
+    /// Write the report JSON to a file.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Matching method: weight matching, activation matching or the
+    /// straight-through estimator (the last two need the built-in MLP and use
+    /// the training split of `--data`).
+    #[arg(long, value_enum, default_value_t = MethodArg::Wm)]
+    method: MethodArg,
+    /// Activation statistic of `--method am`.
+    #[arg(long, value_enum, default_value_t = AmStatArg::Cross)]
+    am_stat: AmStatArg,
+    /// STE: passes over the training rows.
+    #[arg(long, default_value_t = 20)]
+    ste_epochs: usize,
+    /// STE: SGD learning rate.
+    #[arg(long, default_value_t = 0.01)]
+    ste_lr: f64,
+    /// STE: minibatch size (the last partial batch is dropped).
+    #[arg(long, default_value_t = 64)]
+    ste_batch: usize,
+    /// STE: keep the permutations with the lowest logged loss (`best`) or the last.
+    #[arg(long, default_value = "best")]
+    keep: String,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum MethodArg {
+    /// Weight matching.
+    Wm,
+    /// Activation matching.
+    Am,
+    /// Straight-through estimator.
+    Ste,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum AmStatArg {
+    /// C/(N−1) + ā b̄ᵀ.
+    Cross,
+    /// Pearson correlation.
+    Pearson,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum PrecisionArg {
+    F64,
+    F32,
+}
+
+/// Parses `random|fixed|replay:FILE`.
+pub fn parse_order(order: &str, seed: u64) -> Result<Order> {
+    match order {
+        "random" => Ok(Order::Random { seed }),
+        "fixed" => Ok(Order::Fixed),
+        other => match other.strip_prefix("replay:") {
+            Some(path) => {
+                let list: Vec<Vec<usize>> = rebasin::io::read_json(Path::new(path))?;
+                Ok(Order::Replay(list))
+            }
+            None => bail!("invalid --order {other:?}: use random, fixed or replay:FILE"),
+        },
+    }
+}
+
+/// Builds the JSON report of a weight-matching run.
+pub fn report_json(spec: &PermSpec, b: &Model, r: &WmReport, order: &str) -> Value {
+    let mut groups = Map::new();
+    for (name, c) in spec.groups.iter().zip(&r.perms.perms) {
+        let moved = c.iter().enumerate().filter(|(i, x)| *i != **x).count();
+        groups.insert(name.clone(), json!({"size": c.len(), "moved": moved}));
+    }
+    json!({
+        "method": "wm", "order": order, "seed": r.seed, "solver": "lsap",
+        "l2_before": r.l2_before, "l2_after": r.l2_after,
+        "sweeps": r.sweeps, "converged": r.converged,
+        "objective_before": r.objective_before, "objective_trace": r.objective_trace,
+        "seconds": r.seconds, "unpermuted": spec.unpermuted(b),
+        "groups": groups, "perms": r.perms.to_json()["groups"],
+    })
+}
+
+pub fn run(a: &MatchArgs) -> Result<()> {
+    let model_a = read_model(&a.a)?;
+    let model_b = read_model(&a.b)?;
+    model_a.check_same_layout(
+        &model_b,
+        (&a.a.display().to_string(), &a.b.display().to_string()),
+    )?;
+    let spec = a.spec.resolve(&model_a)?;
+    let precision = match a.precision {
+        PrecisionArg::F64 => Precision::F64,
+        PrecisionArg::F32 => Precision::F32,
+    };
+    let default_tol_rel = if precision == Precision::F32 {
+        1e-9
+    } else {
+        0.0
+    };
+    let init = match &a.init {
+        Some(path) => Some(Perms::from_json(&rebasin::io::read_json(path)?, &spec)?),
+        None => None,
+    };
+    let options = WmParams {
+        max_iter: a.max_iter,
+        order: parse_order(&a.order, a.seed)?,
+        tol_rel: a.tol_rel.unwrap_or(default_tol_rel),
+        precision,
+        init,
+        restarts: a.restarts,
+        ..WmParams::default()
+    }
+    .check()?;
+    let report = match a.method {
+        MethodArg::Wm => weight_matching(&spec, &model_a, &model_b, &options, &LsapSolver)?,
+        MethodArg::Am | MethodArg::Ste => data_driven_report(a, &spec, &model_a, &model_b)?,
+    };
+    let mut aligned = report.perms.apply(&spec, &model_b);
+    if !a.no_check {
+        functional_check(&model_b, &aligned)?;
+    }
+    aligned
+        .metadata
+        .insert("rebasin.perms".into(), report.perms.to_json().to_string());
+    aligned
+        .metadata
+        .insert("rebasin.version".into(), env!("CARGO_PKG_VERSION").into());
+    let mut json = report_json(&spec, &model_b, &report, &a.order);
+    match a.method {
+        MethodArg::Wm => {}
+        MethodArg::Am => json["method"] = json!("am"),
+        MethodArg::Ste => json["method"] = json!("ste"),
+    }
+    write_outputs(a, &spec, &aligned, &report, &json)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        println!(
+            "L2 {:.6} -> {:.6} in {} sweeps ({}); wrote {}",
+            report.l2_before,
+            report.l2_after,
+            report.sweeps,
+            if report.converged {
+                "converged"
+            } else {
+                "max_iter reached"
+            },
+            a.output.display()
+        );
+    }
+    Ok(())
+}
+
+fn write_outputs(
+    a: &MatchArgs,
+    spec: &PermSpec,
+    aligned: &Model,
+    report: &WmReport,
+    json: &Value,
+) -> Result<()> {
+    if let Some(path) = &a.dump_spec {
+        write_json(path, &spec.to_json())?;
+    }
+    if let Some(path) = &a.perms {
+        write_json(path, &report.perms.to_json())?;
+    }
+    if let Some(path) = &a.report {
+        write_json(path, json)?;
+    }
+    rebasin::io::write_model(&a.output, aligned)?;
+    Ok(())
+}
+
+/// Runs activation matching or STE on the training split and wraps the result in
+/// a report (sweeps = 1).
+fn data_driven_report(
+    a: &MatchArgs,
+    spec: &PermSpec,
+    model_a: &Model,
+    model_b: &Model,
+) -> Result<WmReport> {
+    let start = std::time::Instant::now();
+    let data = a.data.load()?;
+    let perms = if a.method == MethodArg::Ste {
+        let keep_best = match a.keep.as_str() {
+            "best" => true,
+            "last" => false,
+            other => bail!("invalid --keep {other:?}: use best or last"),
+        };
+        let params = SteParams {
+            epochs: a.ste_epochs,
+            batch: a.ste_batch,
+            lr: a.ste_lr,
+            seed: a.seed,
+            keep_best,
+            ..SteParams::default()
+        };
+        let (x, y) = (data.train_x.as_ref(), &data.train_y);
+        straight_through(spec, model_a, model_b, x, y, &params.check()?)?.perms
+    } else {
+        let statistic = match a.am_stat {
+            AmStatArg::Cross => AmStatistic::Cross,
+            AmStatArg::Pearson => AmStatistic::Pearson,
+        };
+        let x = data.train_x.as_ref();
+        activation_matching(model_a, model_b, x, statistic, &LsapSolver)?
+    };
+    if perms.groups != spec.groups {
+        bail!(
+            "activation matching and STE need the mlp spec, but the spec has groups {:?}",
+            spec.groups
+        );
+    }
+    let objective = |m: &Model| model_a.inner_product(m);
+    let aligned = perms.apply(spec, model_b);
+    Ok(WmReport {
+        sweeps: 1,
+        converged: true,
+        objective_before: objective(model_b),
+        objective_trace: vec![objective(&aligned)],
+        l2_before: model_a.l2_distance(model_b),
+        l2_after: model_a.l2_distance(&aligned),
+        seed: None,
+        seconds: start.elapsed().as_secs_f64(),
+        perms,
+    })
+}

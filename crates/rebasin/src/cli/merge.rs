@@ -1,0 +1,144 @@
+//! `rebasin merge`: N ≥ 2 models into one.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::{Args, ValueEnum};
+use rebasin::barrier::n_model_barrier;
+use rebasin::merge::{MergeMethod, MergeParams, merge_models};
+use rebasin::model::Model;
+use rebasin::nn::Mlp;
+use serde_json::{Value, json};
+
+use super::{DataArgs, SpecArgs, parse_dtype, read_model, set_float_dtype};
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Input models (at least 2).
+    models: Vec<PathBuf>,
+    #[command(flatten)]
+    spec: SpecArgs,
+    /// Output safetensors file with the merged model.
+    #[arg(short = 'o', long)]
+    output: PathBuf,
+    /// Merge method.
+    #[arg(long, value_enum, default_value_t = MethodArg::Mergemany)]
+    method: MethodArg,
+    /// Comma-separated weights summing to 1 (default 1/N each).
+    #[arg(long)]
+    weights: Option<String>,
+    /// Seed of the model order and the inner weight matching.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Folder for the aligned copies π_i(θ_i), written as aligned_{i}.safetensors.
+    #[arg(long)]
+    aligned_dir: Option<PathBuf>,
+    /// Dtype of the merged model (default: the first input's).
+    #[arg(long)]
+    dtype: Option<String>,
+    /// Evaluate endpoints, naive average and merged model on the data set.
+    #[arg(long)]
+    evaluate: bool,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum MethodArg {
+    /// Iterative MergeMany.
+    Mergemany,
+    /// Align every model to the first one.
+    ToFirst,
+}
+
+fn parse_weights(s: &str) -> Result<Vec<f64>> {
+    s.split(',')
+        .map(|w| {
+            w.trim().parse::<f64>().map_err(|_| {
+                anyhow::anyhow!("invalid --weights entry {w:?}: give numbers separated by commas")
+            })
+        })
+        .collect()
+}
+
+pub fn run(a: &MergeArgs) -> Result<()> {
+    if a.models.len() < 2 {
+        bail!(
+            "merge needs at least 2 models but {} were given; list two or more .safetensors files",
+            a.models.len()
+        );
+    }
+    let models: Vec<Model> = a
+        .models
+        .iter()
+        .map(|p| read_model(p))
+        .collect::<Result<_>>()?;
+    let spec = a.spec.resolve(&models[0])?;
+    let params = MergeParams {
+        method: match a.method {
+            MethodArg::Mergemany => MergeMethod::MergeMany,
+            MethodArg::ToFirst => MergeMethod::ToFirst,
+        },
+        weights: a.weights.as_deref().map(parse_weights).transpose()?,
+        seed: a.seed,
+        ..MergeParams::default()
+    };
+    let options = params.check(models.len())?;
+    let report = merge_models(&spec, &models, &options)?;
+    let mut merged = report.merged.clone();
+    if let Some(d) = &a.dtype {
+        set_float_dtype(&mut merged, parse_dtype(d)?);
+    }
+    merged
+        .metadata
+        .insert("rebasin.version".into(), env!("CARGO_PKG_VERSION").into());
+    if let Some(dir) = &a.aligned_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+        for (i, m) in report.aligned.iter().enumerate() {
+            rebasin::io::write_model(&dir.join(format!("aligned_{i}.safetensors")), m)?;
+        }
+    }
+    rebasin::io::write_model(&a.output, &merged)?;
+    let mut json = json!({
+        "method": format!("{:?}", a.method).to_lowercase(), "models": a.models.len(),
+        "weights": report.weights, "rounds": report.rounds, "converged": report.converged,
+        "perms": report.perms.iter().map(|p| p.to_json()["groups"].clone()).collect::<Vec<Value>>(),
+    });
+    if a.evaluate {
+        json["evaluation"] = evaluate(a, &models, &report.merged, &report.weights)?;
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        println!(
+            "merged {} models in {} rounds; wrote {}",
+            a.models.len(),
+            report.rounds,
+            a.output.display()
+        );
+    }
+    Ok(())
+}
+
+fn evaluate(a: &MergeArgs, models: &[Model], merged: &Model, weights: &[f64]) -> Result<Value> {
+    let data = a.data.load()?;
+    let eval = |m: &Model| -> Result<(f64, f64)> {
+        Ok(Mlp::from_model(m)?.loss_acc(data.test_x.as_ref(), &data.test_y))
+    };
+    let endpoints: Vec<(f64, f64)> = models.iter().map(eval).collect::<Result<_>>()?;
+    let refs: Vec<&Model> = models.iter().collect();
+    let naive = eval(&Model::weighted_sum(&refs, weights))?;
+    let merged_eval = eval(merged)?;
+    let (barrier_loss, barrier_acc) = n_model_barrier(merged_eval, &endpoints, weights);
+    let (naive_loss, naive_acc) = n_model_barrier(naive, &endpoints, weights);
+    Ok(json!({
+        "split": "test",
+        "endpoints": endpoints.iter().map(|(l, acc)| json!({"loss": l, "acc": acc})).collect::<Vec<_>>(),
+        "naive": {"loss": naive.0, "acc": naive.1, "barrier_loss": naive_loss, "barrier_acc": naive_acc},
+        "merged": {"loss": merged_eval.0, "acc": merged_eval.1, "barrier_loss": barrier_loss, "barrier_acc": barrier_acc},
+    }))
+}

@@ -1,0 +1,177 @@
+//! Argument parsing, shared helpers and dispatch of the `rebasin` subcommands.
+
+mod analyze;
+mod barrier;
+mod matching;
+mod merge;
+mod train;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rebasin::data::{Digits, Split};
+use rebasin::model::{Dtype, Model};
+use rebasin::spec::{Layout, PermSpec};
+
+/// Permutation alignment of neural networks (Git Re-Basin weight matching),
+/// merging of N models and loss barriers along linear paths.
+#[derive(Debug, Parser)]
+#[command(name = "rebasin", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Train an MLP on the embedded 8×8 digits data.
+    Train(train::TrainArgs),
+    /// Align model B to model A and write π(B).
+    Match(matching::MatchArgs),
+    /// Merge N ≥ 2 models into one.
+    Merge(merge::MergeArgs),
+    /// Loss and accuracy along the linear path between two models.
+    Barrier(barrier::BarrierArgs),
+    /// Singular values and singular-vector alignment before and after matching.
+    Analyze(analyze::AnalyzeArgs),
+}
+
+/// Options that choose the permutation spec.
+#[derive(Debug, Args)]
+struct SpecArgs {
+    /// Spec preset (`mlp`, `vgg`, `resnet20`) or the path of a rebasin-spec/1 JSON file.
+    #[arg(long, default_value = "mlp")]
+    spec: String,
+    /// Tensor layout of the mlp preset.
+    #[arg(long, value_enum, default_value_t = LayoutArg::Torch)]
+    layout: LayoutArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LayoutArg {
+    /// PyTorch: `layers.{i}.weight` is (out, in).
+    Torch,
+    /// Flax: `Dense_{i}/kernel` is (in, out).
+    Flax,
+}
+
+/// Data options of commands that evaluate MLPs.
+#[derive(Debug, Args)]
+struct DataArgs {
+    /// Data set; only the embedded `digits` is available.
+    #[arg(long, default_value = "digits")]
+    data: String,
+    /// `digits_split.json` with the reference train/test split; without it a
+    /// seeded split of our own is drawn (not the reference one).
+    #[arg(long)]
+    split: Option<PathBuf>,
+    /// Seed of our own split when `--split` is absent.
+    #[arg(long, default_value_t = 0)]
+    split_seed: u64,
+}
+
+impl DataArgs {
+    fn load(&self) -> Result<Digits> {
+        if self.data != "digits" {
+            bail!("unknown data set {:?}: use --data digits", self.data);
+        }
+        let split = match &self.split {
+            Some(path) => Split::from_file(path)?,
+            None => Split::seeded(self.split_seed),
+        };
+        Ok(Digits::load(&split)?)
+    }
+}
+
+impl SpecArgs {
+    /// Resolves the spec for `model`.
+    fn resolve(&self, model: &Model) -> Result<PermSpec> {
+        match self.spec.as_str() {
+            "mlp" => {
+                let layout = match self.layout {
+                    LayoutArg::Torch => Layout::Torch,
+                    LayoutArg::Flax => Layout::Flax,
+                };
+                Ok(PermSpec::mlp(model, layout)?)
+            }
+            "vgg" => Ok(PermSpec::vgg(model)?),
+            "resnet20" => Ok(PermSpec::resnet20(model)?),
+            path => {
+                let value: serde_json::Value = rebasin::io::read_json(Path::new(path))?;
+                let spec = PermSpec::from_json(&value)?;
+                spec.check_covers(model)?;
+                Ok(spec)
+            }
+        }
+    }
+}
+
+/// Reads a model, naming the file in the error.
+fn read_model(path: &Path) -> Result<Model> {
+    Ok(rebasin::io::read_model(path)?)
+}
+
+/// Writes JSON to `path` through a temporary file and a rename.
+fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).context("JSON encoding failed")?;
+    rebasin::io::write_atomic(path, text.as_bytes())?;
+    Ok(())
+}
+
+/// Sets every float tensor's dtype to `dtype` (values are rounded when written).
+fn set_float_dtype(model: &mut Model, dtype: Dtype) {
+    for t in model.tensors.values_mut() {
+        if t.is_float() {
+            t.dtype = dtype;
+        }
+    }
+}
+
+/// Parses `f16|bf16|f32|f64`.
+fn parse_dtype(s: &str) -> Result<Dtype> {
+    match s {
+        "f16" => Ok(Dtype::F16),
+        "bf16" => Ok(Dtype::BF16),
+        "f32" => Ok(Dtype::F32),
+        "f64" => Ok(Dtype::F64),
+        other => bail!("invalid --dtype {other:?}: use f16, bf16, f32 or f64"),
+    }
+}
+
+/// Returns a progress bar on a terminal, a hidden one otherwise.
+fn progress(len: u64, what: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Parses the arguments, runs the command and returns the exit code.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Train(a) => train::run(&a),
+        Command::Match(a) => matching::run(&a),
+        Command::Merge(a) => merge::run(&a),
+        Command::Barrier(a) => barrier::run(&a),
+        Command::Analyze(a) => analyze::run(&a),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Convolutional presets: ResNet20 and VGG-style chains, torch layout.
+//!
+//! ResNet20 (He et al., "Deep Residual Learning", CVPR 2016, CIFAR variant):
+//! stem `conv1`, `norm1`; blocks `layer{s}.{b}.conv1|norm1|conv2|norm2` for
+//! s = 1..3, b = 0..2; `layer{s}.0.shortcut.0|1` for s = 2, 3; head `linear`.
+//! Every tensor that reads or writes stage s's residual stream shares `res_s`;
+//! each block's inner channels get their own group, 12 groups in all:
+//! `conv1 [inner, res_in]`, `norm1 [inner]`, `conv2 [res_s, inner]`,
+//! `norm2 [res_s]`, `shortcut.0 [res_s, res_{s−1}]`, `shortcut.1 [res_s]`,
+//! `linear.weight [null, res_3]`. BatchNorm running statistics are permuted with
+//! cost weight 0 (derived in the normlab rebasin specification, §2.6).
+//!
+//! VGG-style chain: 4-D `*.weight` convolutions, then 2-D linear layers, each in
+//! natural name order; each output (with its bias and any 1-D norm tensors of the next
+//! prefix) is one group, the last layer's output is free, and the first linear
+//! layer reads the last convolution's channels as blocks of H·W features.
+//!
+//! ```
+//! use rebasin::model::{Model, Tensor};
+//! use rebasin::spec::PermSpec;
+//!
+//! let mut m = Model::default();
+//! m.insert("features.0.weight", Tensor::from_f64(vec![4, 3, 3, 3], vec![0.0; 108]));
+//! m.insert("classifier.weight", Tensor::from_f64(vec![2, 16], vec![0.0; 32]));
+//! let spec = PermSpec::vgg(&m).unwrap();
+//! assert_eq!(spec.validate(&m).unwrap(), vec![4]);
+//! ```
+
+use crate::error::{Error, Result};
+use crate::model::{Model, natural_cmp};
+use crate::spec::{AxisMap, PermSpec, TensorSpec};
+
+struct Builder<'a> {
+    model: &'a Model,
+    groups: Vec<String>,
+    tensors: Vec<(String, TensorSpec)>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(model: &'a Model) -> Self {
+        Self {
+            model,
+            groups: Vec::new(),
+            tensors: Vec::new(),
+        }
+    }
+
+    fn group(&mut self, name: String) -> usize {
+        self.groups.push(name);
+        self.groups.len() - 1
+    }
+
+    fn add(&mut self, name: String, axes: Vec<AxisMap>, cost_weight: f64) {
+        if self.model.tensors.contains_key(&name) {
+            self.tensors.push((name, TensorSpec { axes, cost_weight }));
+        }
+    }
+
+    /// Adds `prefix.weight` with output and input groups (other axes free) and
+    /// `prefix.bias` on the output group.
+    fn layer(&mut self, prefix: &str, out: AxisMap, inp: AxisMap) {
+        let rank = self
+            .model
+            .get(&format!("{prefix}.weight"))
+            .map_or(2, |t| t.shape.len());
+        let mut axes = vec![out, inp];
+        axes.resize(rank.max(2), AxisMap::Free);
+        self.add(format!("{prefix}.weight"), axes, 1.0);
+        self.add(format!("{prefix}.bias"), vec![out], 1.0);
+    }
+
+    /// Adds the norm tensors of `prefix` on group g.
+    fn norm(&mut self, prefix: &str, g: usize) {
+        let axis = AxisMap::Group(g);
+        self.add(format!("{prefix}.weight"), vec![axis], 1.0);
+        self.add(format!("{prefix}.bias"), vec![axis], 1.0);
+        self.add(format!("{prefix}.running_mean"), vec![axis], 0.0);
+        self.add(format!("{prefix}.running_var"), vec![axis], 0.0);
+        self.add(
+            format!("{prefix}.num_batches_tracked"),
+            vec![AxisMap::Free],
+            1.0,
+        );
+    }
+
+    fn finish(mut self) -> Result<PermSpec> {
+        self.tensors.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+        let spec = PermSpec {
+            groups: self.groups,
+            tensors: self.tensors,
+        };
+        spec.check_covers(self.model)?;
+        Ok(spec)
+    }
+}
+
+impl PermSpec {
+    /// Builds the ResNet20 preset for the tensors of `model`.
+    ///
+    /// # Errors
+    /// [`Error::Spec`] naming a tensor the preset does not cover, or when the
+    /// stem `conv1.weight` is missing.
+    pub fn resnet20(model: &Model) -> Result<Self> {
+        if model.get("conv1.weight").is_none() {
+            return Err(Error::Spec(
+                "the resnet20 preset needs conv1.weight; check the tensor names or pass a JSON spec".into(),
+            ));
+        }
+        let mut b = Builder::new(model);
+        let res: Vec<usize> = (1..=3).map(|s| b.group(format!("res_{s}"))).collect();
+        b.layer("conv1", AxisMap::Group(res[0]), AxisMap::Free);
+        b.norm("norm1", res[0]);
+        for s in 1..=3 {
+            let res_s = res[s - 1];
+            for blk in 0..3 {
+                let p = format!("layer{s}.{blk}");
+                let inner = b.group(format!("{p}.inner"));
+                let res_in = if s > 1 && blk == 0 { res[s - 2] } else { res_s };
+                b.layer(
+                    &format!("{p}.conv1"),
+                    AxisMap::Group(inner),
+                    AxisMap::Group(res_in),
+                );
+                b.norm(&format!("{p}.norm1"), inner);
+                b.layer(
+                    &format!("{p}.conv2"),
+                    AxisMap::Group(res_s),
+                    AxisMap::Group(inner),
+                );
+                b.norm(&format!("{p}.norm2"), res_s);
+                if s > 1 && blk == 0 {
+                    b.layer(
+                        &format!("{p}.shortcut.0"),
+                        AxisMap::Group(res_s),
+                        AxisMap::Group(res_in),
+                    );
+                    b.norm(&format!("{p}.shortcut.1"), res_s);
+                }
+            }
+        }
+        b.layer("linear", AxisMap::Free, AxisMap::Group(res[2]));
+        b.finish()
+    }
+
+    /// Builds the VGG-style preset for the tensors of `model`.
+    ///
+    /// # Errors
+    /// [`Error::Spec`] when there is no convolution, the first linear input is
+    /// not a multiple of the last convolution's channels, or a tensor is not
+    /// covered.
+    pub fn vgg(model: &Model) -> Result<Self> {
+        let names = model.natural_names();
+        let mut layers: Vec<&str> = names
+            .iter()
+            .filter(|n| n.ends_with(".weight") && matches!(model.tensors[**n].shape.len(), 2 | 4))
+            .map(|n| n.strip_suffix(".weight").expect("filtered on the suffix"))
+            .collect();
+        let shape = |p: &str| model.tensors[&format!("{p}.weight")].shape.clone();
+        // Convolutions come before linear layers whatever their names
+        // (`classifier` sorts before `features`); the sort is stable.
+        layers.sort_by_key(|p| shape(p).len() == 2);
+        if layers.is_empty() || shape(layers[0]).len() != 4 {
+            return Err(Error::Spec(
+                "the vgg preset needs a 4-D *.weight convolution first; pass a JSON spec".into(),
+            ));
+        }
+        let mut b = Builder::new(model);
+        let mut prev: Option<(usize, usize, bool)> = None; // (group, size, conv)
+        for (i, p) in layers.iter().enumerate() {
+            let s = shape(p);
+            let last = i + 1 == layers.len();
+            let inp = match prev {
+                None => AxisMap::Free,
+                Some((g, n, true)) if s.len() == 2 => {
+                    if s[1] % n != 0 {
+                        return Err(Error::Spec(format!(
+                            "{p}.weight reads {} features, not a multiple of the {n} channels before it",
+                            s[1]
+                        )));
+                    }
+                    AxisMap::Block {
+                        group: g,
+                        block: s[1] / n,
+                    }
+                }
+                Some((g, _, _)) => AxisMap::Group(g),
+            };
+            let out = if last {
+                AxisMap::Free
+            } else {
+                let g = b.group(format!("P_{i}"));
+                prev = Some((g, s[0], s.len() == 4));
+                AxisMap::Group(g)
+            };
+            b.layer(p, out, inp);
+            if let AxisMap::Group(g) = out {
+                attach_norms(&mut b, model, &names, p, layers.get(i + 1).copied(), g);
+            }
+        }
+        b.finish()
+    }
+}
+
+/// Attaches the 1-D norm tensors that sit between layer `p` and the next layer.
+fn attach_norms(
+    b: &mut Builder<'_>,
+    model: &Model,
+    names: &[&str],
+    p: &str,
+    next: Option<&str>,
+    g: usize,
+) {
+    let after = format!("{p}.bias");
+    let mut prefixes: Vec<&str> = Vec::new();
+    for n in names {
+        let beyond_p = natural_cmp(n, &after).is_gt() && !n.starts_with(&format!("{p}."));
+        let before_next = next.is_none_or(|q| natural_cmp(n, &format!("{q}.")).is_lt());
+        let t = &model.tensors[*n];
+        if beyond_p && before_next && t.shape.len() == 1 {
+            let prefix = n.rsplit_once('.').map_or(*n, |(pre, _)| pre);
+            if !prefixes.contains(&prefix) {
+                prefixes.push(prefix);
+            }
+        }
+    }
+    for prefix in prefixes {
+        b.norm(prefix, g);
+    }
+}

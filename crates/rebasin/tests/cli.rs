@@ -1,0 +1,358 @@
+//! The `rebasin` binary: acceptance contract, subcommands and error messages.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use rebasin::io::{read_model, write_model};
+use rebasin::model::Model;
+use rebasin::perm::Perms;
+use rebasin::prng::portable_mlp;
+use rebasin::spec::{Layout, PermSpec};
+use serde_json::Value;
+
+fn rebasin(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rebasin"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the rebasin binary runs")
+}
+
+fn stdout_json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+/// Asserts exit code 1 and one `error:` line on stderr containing `needle`.
+fn assert_one_error(out: &Output, needle: &str) {
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "stderr: {stderr}");
+    assert!(lines[0].starts_with("error: "), "stderr: {stderr}");
+    assert!(
+        lines[0].contains(needle),
+        "{} should contain {needle}",
+        lines[0]
+    );
+}
+
+fn permuted_pair(dir: &Path) -> (Model, Perms) {
+    let a = portable_mlp(&[12, 16, 16, 4], 0);
+    let spec = PermSpec::mlp(&a, Layout::Torch).unwrap();
+    let t = Perms {
+        groups: spec.groups.clone(),
+        perms: vec![
+            (0..16).rev().collect(),
+            (0..16).map(|i| (i * 5) % 16).collect(),
+        ],
+    };
+    write_model(&dir.join("a.safetensors"), &a).unwrap();
+    write_model(&dir.join("b.safetensors"), &t.apply(&spec, &a)).unwrap();
+    (a, t)
+}
+
+#[test]
+fn match_recovers_permuted_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, t) = permuted_pair(dir.path());
+    let out = rebasin(
+        &[
+            "match",
+            "a.safetensors",
+            "b.safetensors",
+            "--spec",
+            "mlp",
+            "-o",
+            "out.safetensors",
+            "--json",
+        ],
+        dir.path(),
+    );
+    let report = stdout_json(&out);
+    assert_eq!(report["l2_after"].as_f64(), Some(0.0));
+    assert!(report["l2_before"].as_f64().unwrap() > 1.0);
+    assert!(report["sweeps"].as_u64().unwrap() >= 1);
+    let inv = t.inverse();
+    for (name, c) in inv.groups.iter().zip(&inv.perms) {
+        let got: Vec<usize> = report["perms"][name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(&got, c, "group {name} is the inverse permutation");
+    }
+    let written = read_model(&dir.path().join("out.safetensors")).unwrap();
+    assert_eq!(written.tensors, a.tensors);
+    assert!(written.metadata.contains_key("rebasin.perms"));
+}
+
+#[test]
+fn match_errors_are_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    permuted_pair(dir.path());
+    write_model(
+        &dir.path().join("c.safetensors"),
+        &portable_mlp(&[12, 16, 17, 4], 1),
+    )
+    .unwrap();
+    let out = rebasin(
+        &[
+            "match",
+            "a.safetensors",
+            "c.safetensors",
+            "-o",
+            "o.safetensors",
+        ],
+        dir.path(),
+    );
+    assert_one_error(
+        &out,
+        "layers.1.bias is [16] in a.safetensors but [17] in c.safetensors",
+    );
+
+    std::fs::write(dir.path().join("junk.safetensors"), b"junk").unwrap();
+    let out = rebasin(
+        &[
+            "match",
+            "a.safetensors",
+            "junk.safetensors",
+            "-o",
+            "o.safetensors",
+        ],
+        dir.path(),
+    );
+    assert_one_error(&out, "junk.safetensors is not a valid safetensors file");
+
+    let mut extra = portable_mlp(&[12, 16, 16, 4], 0);
+    extra.insert(
+        "head.scale",
+        rebasin::model::Tensor::from_f64(vec![4], vec![1.0; 4]),
+    );
+    write_model(&dir.path().join("x.safetensors"), &extra).unwrap();
+    write_model(&dir.path().join("y.safetensors"), &extra).unwrap();
+    let out = rebasin(
+        &[
+            "match",
+            "x.safetensors",
+            "y.safetensors",
+            "-o",
+            "o.safetensors",
+        ],
+        dir.path(),
+    );
+    assert_one_error(&out, "unknown tensor head.scale");
+
+    let out = rebasin(
+        &[
+            "match",
+            "a.safetensors",
+            "missing.safetensors",
+            "-o",
+            "o.safetensors",
+        ],
+        dir.path(),
+    );
+    assert_one_error(&out, "missing.safetensors");
+    assert!(
+        !dir.path().join("o.safetensors").exists(),
+        "no output after an error"
+    );
+}
+
+#[test]
+fn merge_and_barrier_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    for seed in 0..3 {
+        write_model(
+            &p.join(format!("m{seed}.safetensors")),
+            &portable_mlp(&[64, 16, 16, 10], seed),
+        )
+        .unwrap();
+    }
+    let out = rebasin(
+        &[
+            "merge",
+            "m0.safetensors",
+            "m1.safetensors",
+            "m2.safetensors",
+            "-o",
+            "merged.safetensors",
+            "--evaluate",
+            "--json",
+        ],
+        p,
+    );
+    let report = stdout_json(&out);
+    assert_eq!(report["models"].as_u64(), Some(3));
+    assert!(report["evaluation"]["merged"]["acc"].as_f64().is_some());
+    assert!(read_model(&p.join("merged.safetensors")).is_ok());
+
+    let out = rebasin(
+        &[
+            "barrier",
+            "m0.safetensors",
+            "m1.safetensors",
+            "--align",
+            "wm",
+            "--lambdas",
+            "5",
+            "--out-json",
+            "curve.json",
+            "--csv",
+            "curve.csv",
+            "--plot",
+            "curve.svg",
+            "--json",
+        ],
+        p,
+    );
+    let barriers = stdout_json(&out);
+    for path in ["naive", "aligned"] {
+        for split in ["train", "test"] {
+            let b = &barriers[path][split];
+            assert!(b["loss_linear"].as_f64().unwrap() >= 0.0);
+            assert!(b["loss_mean"].as_f64().unwrap() >= 0.0);
+        }
+    }
+    let svg = std::fs::read_to_string(p.join("curve.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("aligned test loss barrier"));
+    let csv = std::fs::read_to_string(p.join("curve.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 2 * 2 * 5);
+
+    let out = rebasin(&["merge", "m0.safetensors", "-o", "x.safetensors"], p);
+    assert_one_error(&out, "at least 2 models");
+    let out = rebasin(
+        &[
+            "merge",
+            "m0.safetensors",
+            "m1.safetensors",
+            "--weights",
+            "0.5,0.6",
+            "-o",
+            "x.safetensors",
+        ],
+        p,
+    );
+    assert_one_error(&out, "sum to 1");
+    let out = rebasin(
+        &[
+            "barrier",
+            "m0.safetensors",
+            "m1.safetensors",
+            "--lambdas",
+            "1",
+        ],
+        p,
+    );
+    assert_one_error(&out, "at least 2 values");
+}
+
+#[test]
+fn train_writes_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rebasin(
+        &[
+            "train",
+            "--arch",
+            "64-16-10",
+            "--epochs",
+            "1",
+            "--seed",
+            "3",
+            "-o",
+            "m.safetensors",
+            "--dtype",
+            "f32",
+            "--json",
+        ],
+        dir.path(),
+    );
+    let report = stdout_json(&out);
+    assert!(report["test_acc"].as_f64().unwrap() > 0.5);
+    let m = read_model(&dir.path().join("m.safetensors")).unwrap();
+    assert!(m.metadata.contains_key("rebasin.train"));
+    assert_eq!(m.get("layers.1.weight").unwrap().shape, vec![10, 16]);
+}
+
+#[test]
+fn analyze_and_activation_matching_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write_model(
+        &p.join("m0.safetensors"),
+        &portable_mlp(&[64, 12, 12, 10], 0),
+    )
+    .unwrap();
+    write_model(
+        &p.join("m1.safetensors"),
+        &portable_mlp(&[64, 12, 12, 10], 1),
+    )
+    .unwrap();
+    let out = rebasin(
+        &[
+            "analyze",
+            "m0.safetensors",
+            "m1.safetensors",
+            "--top-k",
+            "3",
+            "--json",
+        ],
+        p,
+    );
+    let report = stdout_json(&out);
+    for side in ["before", "after"] {
+        let r = report[side]["R_mean"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&r), "{side}: R_mean {r}");
+    }
+    // The input side of layer 0 is not permuted, so its v-alignment is unchanged.
+    let before = report["before"]["layers.0"]["mean_abs_cos_v"]
+        .as_f64()
+        .unwrap();
+    let after = report["after"]["layers.0"]["mean_abs_cos_v"]
+        .as_f64()
+        .unwrap();
+    assert!((before - after).abs() < 1e-9);
+
+    let out = rebasin(
+        &[
+            "match",
+            "m0.safetensors",
+            "m1.safetensors",
+            "--method",
+            "am",
+            "-o",
+            "am.safetensors",
+            "--json",
+        ],
+        p,
+    );
+    let report = stdout_json(&out);
+    assert_eq!(report["method"], "am");
+    assert!(report["l2_after"].as_f64().unwrap() <= report["l2_before"].as_f64().unwrap());
+
+    let out = rebasin(
+        &[
+            "match",
+            "m0.safetensors",
+            "m1.safetensors",
+            "--method",
+            "ste",
+            "--ste-epochs",
+            "1",
+            "-o",
+            "ste.safetensors",
+            "--json",
+        ],
+        p,
+    );
+    let report = stdout_json(&out);
+    assert_eq!(report["method"], "ste");
+    assert!(report["perms"]["P_1"].as_array().is_some());
+}

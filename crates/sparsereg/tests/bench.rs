@@ -1,0 +1,47 @@
+//! Benchmark harness: a small sweep, resume without repeats, markdown and SVG.
+
+use sparsereg::bench::{BenchConfig, markdown, read_bench, run_bench, svg};
+
+fn config() -> BenchConfig {
+    BenchConfig {
+        designs: vec!["gauss".into(), "ar1:0.9".into()],
+        d: 60,
+        k: 3,
+        sigma: 0.1,
+        n_grid: vec![30, 60],
+        reps: 2,
+        methods: vec!["lasso".into(), "omp".into(), "cosamp".into()],
+        precond: "identity".into(),
+        seed: 0,
+        n_test: 50,
+    }
+}
+
+#[test]
+fn sweep_resumes_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bench.jsonl");
+    let mut cfg = config();
+    cfg.reps = 1;
+    let first = run_bench(&cfg, &out, |_, _| {}).unwrap();
+    assert_eq!(first, 2 * 2 * 3);
+    let cfg = config();
+    let second = run_bench(&cfg, &out, |_, _| {}).unwrap();
+    assert_eq!(second, 2 * 2 * 3, "only the new repetition runs");
+    let third = run_bench(&cfg, &out, |_, _| {}).unwrap();
+    assert_eq!(third, 0, "a finished sweep writes nothing");
+
+    let lines = read_bench(&out).unwrap();
+    assert_eq!(lines.len(), 24);
+    let omp_pe: Vec<f64> = lines
+        .iter()
+        .filter(|l| l.key.method == "omp" && l.key.design == "gauss" && l.key.n == 60)
+        .map(|l| l.fit.as_ref().unwrap().pe_in.unwrap())
+        .collect();
+    assert!(omp_pe.iter().all(|&pe| pe < 0.01), "{omp_pe:?}");
+    let table = markdown(&lines);
+    assert!(table.contains("### ar1:0.9"), "{table}");
+    assert!(table.contains("| omp |"), "{table}");
+    let plot = svg(&lines, "gauss");
+    assert_eq!(plot.matches("<polyline").count(), 3);
+}

@@ -1,0 +1,222 @@
+//! Command-line contract: `sparsereg fit --x X.npy --y y.npy --method M --json`
+//! recovers a planted support, and bad input gives one clear error each.
+
+use std::path::Path;
+use std::process::Command;
+
+use faer::Mat;
+use sparsereg::design::Design;
+use sparsereg::instance::{InstanceSpec, Noise, generate};
+
+fn sparsereg(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_sparsereg"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn column(v: &[f64]) -> Mat<f64> {
+    Mat::from_fn(v.len(), 1, |i, _| v[i])
+}
+
+fn write_xy(dir: &Path, x: &Mat<f64>, y: &[f64]) -> (String, String) {
+    let (xp, yp) = (dir.join("X.npy"), dir.join("y.npy"));
+    datasets::npy::write_matrix(&xp, x).unwrap();
+    datasets::npy::write_matrix(&yp, &column(y)).unwrap();
+    (xp.display().to_string(), yp.display().to_string())
+}
+
+fn fit_json(x: &str, y: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["fit", "--x", x, "--y", y, "--json"];
+    args.extend_from_slice(extra);
+    let out = sparsereg(&args);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn indices(v: &serde_json::Value) -> Vec<usize> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_u64().unwrap() as usize)
+        .collect()
+}
+
+#[test]
+fn fit_recovers_planted_support() {
+    let spec = InstanceSpec {
+        design: Design::Gauss,
+        n: 200,
+        d: 500,
+        k: 5,
+        noise: Noise::Sigma(0.1),
+        n_test: 10,
+        seed: 0,
+        ..Default::default()
+    };
+    let inst = generate(&spec).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y) = write_xy(dir.path(), &inst.x, &inst.y);
+
+    let omp = fit_json(&x, &y, &["--method", "omp", "--k", "5"]);
+    assert_eq!(indices(&omp["support"]), inst.support, "omp");
+    assert_eq!(omp["coef_on_support"].as_array().unwrap().len(), 5);
+
+    let cv = fit_json(&x, &y, &["--method", "lasso-cv"]);
+    let support = indices(&cv["support"]);
+    assert!(
+        inst.support.iter().all(|j| support.contains(j)),
+        "lasso-cv misses a planted column: {support:?}"
+    );
+    let coef: Vec<f64> = cv["coef_on_support"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let mut dense = vec![0.0; 500];
+    for (j, c) in support.iter().zip(coef) {
+        dense[*j] = c;
+    }
+    assert_eq!(
+        sparsereg::linalg::top_k(&dense, 5),
+        inst.support,
+        "lasso-cv: the 5 largest coefficients"
+    );
+
+    let thresholded = fit_json(&x, &y, &["--method", "lasso-cv+threshold", "--k", "5"]);
+    assert_eq!(
+        indices(&thresholded["support"]),
+        inst.support,
+        "lasso-cv+threshold"
+    );
+    for method in ["fs", "iht", "cosamp"] {
+        let fit = fit_json(&x, &y, &["--method", method, "--k", "5"]);
+        assert_eq!(indices(&fit["support"]), inst.support, "{method}");
+    }
+}
+
+fn fit_error(x: &str, y: &str, extra: &[&str]) -> String {
+    let mut args = vec!["fit", "--x", x, "--y", y];
+    args.extend_from_slice(extra);
+    let out = sparsereg(&args);
+    assert!(!out.status.success(), "expected a failure for {extra:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    assert_eq!(stderr.lines().count(), 1, "one line expected: {stderr}");
+    stderr
+}
+
+#[test]
+fn bad_input_gives_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = Mat::from_fn(20, 6, |i, j| ((i * 31 + j * 17) % 11) as f64);
+    let y: Vec<f64> = (0..20).map(|i| i as f64).collect();
+
+    let (xp, _) = write_xy(dir.path(), &x, &y);
+    let short = dir.path().join("short.npy");
+    datasets::npy::write_matrix(&short, &column(&y[..19])).unwrap();
+    let msg = fit_error(
+        &xp,
+        short.to_str().unwrap(),
+        &["--method", "omp", "--k", "2"],
+    );
+    assert!(msg.contains("20 rows"), "{msg}");
+    assert!(msg.contains("19 entries"), "{msg}");
+
+    let mut nan = x.clone();
+    nan[(3, 4)] = f64::NAN;
+    let nan_dir = dir.path().join("nan");
+    std::fs::create_dir(&nan_dir).unwrap();
+    let (xn, yn) = write_xy(&nan_dir, &nan, &y);
+    let out_file = nan_dir.join("fit.json");
+    let msg = fit_error(
+        &xn,
+        &yn,
+        &[
+            "--method",
+            "omp",
+            "--k",
+            "2",
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    assert!(msg.contains("row 3, column 4"), "{msg}");
+    assert!(!out_file.exists(), "no output file after an error");
+
+    let (xp, yp) = write_xy(dir.path(), &x, &y);
+    let msg = fit_error(&xp, &yp, &["--method", "omp", "--k", "7"]);
+    assert!(msg.contains("invalid k = 7"), "{msg}");
+
+    let mut constant = x.clone();
+    for i in 0..20 {
+        constant[(i, 2)] = 1.5;
+    }
+    let c_dir = dir.path().join("const");
+    std::fs::create_dir(&c_dir).unwrap();
+    let (xc, yc) = write_xy(&c_dir, &constant, &y);
+    let msg = fit_error(&xc, &yc, &["--method", "lasso-cv"]);
+    assert!(msg.contains("column 2"), "{msg}");
+    assert!(msg.contains("constant"), "{msg}");
+}
+
+#[test]
+fn gen_then_fit_instance() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = dir.path().join("inst");
+    let out = sparsereg(&[
+        "gen",
+        "--design",
+        "ar1:0.5",
+        "--n",
+        "80",
+        "--d",
+        "60",
+        "--k",
+        "3",
+        "--sigma",
+        "0.1",
+        "--seed",
+        "2",
+        "--n-test",
+        "100",
+        "--out",
+        inst.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in [
+        "X.npy",
+        "y.npy",
+        "w_star.npy",
+        "X_test.npy",
+        "y_test_signal.npy",
+        "instance.json",
+    ] {
+        assert!(inst.join(name).exists(), "{name}");
+    }
+    let out = sparsereg(&[
+        "fit",
+        "--instance",
+        inst.to_str().unwrap(),
+        "--method",
+        "lasso+refit",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(fit["alpha_rule"], "universal:1");
+    assert!(fit["pe_in"].as_f64().unwrap() < 0.05, "{fit}");
+    assert!(fit["gap_rel"].as_f64().unwrap() <= 1e-8);
+}
