@@ -43,6 +43,26 @@ use crate::table::Table;
 ///   finite number or a label column that does not exist, and when the file
 ///   has no data rows.
 pub fn read_table(path: &Path, label_col: Option<usize>) -> Result<Table> {
+    Ok(read_table_with_classes(path, label_col, None)?.0)
+}
+
+/// Reads `path` like [`read_table`] and also returns the class names: the
+/// label text of class 0, 1, ….
+///
+/// With `classes` given (the names a model was trained with), labels are
+/// mapped to those classes instead of being numbered afresh, so a file that
+/// lacks some class keeps the model's numbering. Numeric labels match by
+/// value, so `1` and `1.0` are one class.
+///
+/// # Errors
+///
+/// As [`read_table`], and [`Error::InvalidArgument`] for a label that is not
+/// among `classes`.
+pub fn read_table_with_classes(
+    path: &Path,
+    label_col: Option<usize>,
+    classes: Option<&[String]>,
+) -> Result<(Table, Vec<String>)> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::io(path, source))?;
     let lines: Vec<(usize, &str)> = text
         .lines()
@@ -67,7 +87,7 @@ pub fn read_table(path: &Path, label_col: Option<usize>) -> Result<Table> {
     for &(line_no, line) in &lines[skip..] {
         parser.push(line_no, line)?;
     }
-    parser.finish(first_no)
+    parser.finish(first_no, classes)
 }
 
 /// Picks the field delimiter from the first line.
@@ -149,7 +169,7 @@ impl<'a> RowParser<'a> {
         Ok(())
     }
 
-    fn finish(self, first_line: usize) -> Result<Table> {
+    fn finish(self, first_line: usize, classes: Option<&[String]>) -> Result<(Table, Vec<String>)> {
         let n_rows = self.labels.len();
         if n_rows == 0 {
             return Err(Error::parse(
@@ -161,8 +181,12 @@ impl<'a> RowParser<'a> {
         }
         let n_features = self.n_fields - 1;
         let x = Mat::from_fn(n_rows, n_features, |i, j| self.values[i * n_features + j]);
-        let (y, n_classes) = encode_labels(&self.labels);
-        Ok(Table { x, y, n_classes })
+        let (y, names) = match classes {
+            Some(names) => (map_labels(self.path, &self.labels, names)?, names.to_vec()),
+            None => encode_labels(&self.labels),
+        };
+        let n_classes = names.len();
+        Ok((Table { x, y, n_classes }, names))
     }
 }
 
@@ -177,25 +201,71 @@ pub(crate) fn parse_finite(field: &str) -> std::result::Result<f64, String> {
     }
 }
 
-/// Maps label strings to `0..C` in sorted order and returns `(labels, C)`.
-fn encode_labels(labels: &[String]) -> (Vec<usize>, usize) {
-    let mut distinct: Vec<&str> = labels.iter().map(String::as_str).collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let numeric: Option<Vec<f64>> = distinct.iter().map(|label| label.parse().ok()).collect();
-    if let Some(numbers) = numeric {
-        let mut order: Vec<usize> = (0..distinct.len()).collect();
-        order.sort_by(|&a, &b| numbers[a].total_cmp(&numbers[b]));
-        distinct = order.iter().map(|&i| distinct[i]).collect();
+/// Returns the key two labels must share to be one class: the numeric
+/// value when the label is a number (so `1` and `1.0` agree), else the text.
+fn label_key(label: &str) -> LabelKey<'_> {
+    match label.parse::<f64>() {
+        Ok(v) => LabelKey::Number((if v == 0.0 { 0.0 } else { v }).to_bits()),
+        Err(_) => LabelKey::Text(label),
     }
-    let class_of: HashMap<&str, usize> = distinct
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum LabelKey<'a> {
+    Number(u64),
+    Text(&'a str),
+}
+
+/// Maps label strings to `0..C` in sorted order and returns the labels and
+/// the class names (the first text seen for each class).
+fn encode_labels(labels: &[String]) -> (Vec<usize>, Vec<String>) {
+    let mut distinct: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for label in labels {
+        if seen.insert(label_key(label)) {
+            distinct.push(label);
+        }
+    }
+    let numeric: Option<Vec<f64>> = distinct.iter().map(|label| label.parse().ok()).collect();
+    match numeric {
+        Some(numbers) => {
+            let mut order: Vec<usize> = (0..distinct.len()).collect();
+            order.sort_by(|&a, &b| numbers[a].total_cmp(&numbers[b]));
+            distinct = order.iter().map(|&i| distinct[i]).collect();
+        }
+        None => distinct.sort_unstable(),
+    }
+
+    let names: Vec<String> = distinct.iter().map(|s| s.to_string()).collect();
+    let y = map_known(labels, &names).expect("every label is among its own classes");
+    (y, names)
+}
+
+/// Maps labels to the indices of `names`, or returns the first unknown label.
+fn map_known(labels: &[String], names: &[String]) -> std::result::Result<Vec<usize>, String> {
+    let class_of: HashMap<LabelKey<'_>, usize> = names
         .iter()
         .enumerate()
-        .map(|(class, &label)| (label, class))
+        .map(|(class, name)| (label_key(name), class))
         .collect();
-    let y = labels
+    labels
         .iter()
-        .map(|label| class_of[label.as_str()])
-        .collect();
-    (y, distinct.len())
+        .map(|label| {
+            class_of
+                .get(&label_key(label))
+                .copied()
+                .ok_or_else(|| label.clone())
+        })
+        .collect()
+}
+
+fn map_labels(path: &Path, labels: &[String], names: &[String]) -> Result<Vec<usize>> {
+    map_known(labels, names).map_err(|unknown| Error::InvalidArgument {
+        name: "label",
+        msg: format!(
+            "`{unknown}` in {} is not one of the model's classes ({}); use data with the same labels",
+            path.display(),
+            names.join(", ")
+        ),
+    })
 }

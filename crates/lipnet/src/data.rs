@@ -189,6 +189,17 @@ pub struct Prepared {
     pub preprocessing: Preprocessing,
     /// Number of classes of the full data set.
     pub n_classes: usize,
+    /// Label text of class 0, 1, … for sources with text labels (CSV).
+    pub classes: Option<Vec<String>>,
+}
+
+/// What a saved model fixes about the data it is applied to.
+#[derive(Clone, Copy, Debug)]
+pub struct Saved<'a> {
+    /// The model's preprocessing, applied instead of fitting a new one.
+    pub preprocessing: &'a Preprocessing,
+    /// The model's class names; CSV labels are mapped to these classes.
+    pub classes: Option<&'a [String]>,
 }
 
 /// Loads a source, splits it and preprocesses both parts.
@@ -201,19 +212,16 @@ pub fn prepare(source: &DataSource, seed: u64) -> Result<Prepared> {
     prepare_with(source, seed, None)
 }
 
-/// Like [`prepare`], but applies `fixed` (a saved model's preprocessing)
-/// instead of fitting a transform on the training split.
+/// Like [`prepare`], but applies what a saved model fixes: its
+/// preprocessing instead of a transform fitted on the training split, and
+/// its class names for text labels.
 ///
 /// # Errors
 ///
-/// As [`prepare`].
-pub fn prepare_with(
-    source: &DataSource,
-    seed: u64,
-    fixed: Option<&Preprocessing>,
-) -> Result<Prepared> {
-    let rule = |default: PreprocessRule| match fixed {
-        Some(p) => Fixed(p.clone()),
+/// As [`prepare`], and a label error for a class the model does not know.
+pub fn prepare_with(source: &DataSource, seed: u64, saved: Option<Saved<'_>>) -> Result<Prepared> {
+    let rule = |default: PreprocessRule| match saved {
+        Some(s) => Fixed(s.preprocessing.clone()),
         None => default,
     };
 
@@ -240,11 +248,15 @@ pub fn prepare_with(
                 test,
                 preprocessing: Preprocessing::None,
                 n_classes,
+                classes: None,
             })
         }
         DataSource::Csv(path) => {
-            let table = datasets::csv::read_table(path, None)?;
-            split_and_preprocess(table, seed, rule(FitZScore))
+            let known = saved.and_then(|s| s.classes);
+            let (table, names) = datasets::csv::read_table_with_classes(path, None, known)?;
+            let mut prepared = split_and_preprocess(table, seed, rule(FitZScore))?;
+            prepared.classes = Some(names);
+            Ok(prepared)
         }
         DataSource::Npy(x, y) => {
             let features = datasets::npy::read_matrix(x)?;
@@ -263,7 +275,6 @@ use PreprocessRule::{FitZScore, Fixed};
 
 fn split_and_preprocess(table: Table, seed: u64, rule: PreprocessRule) -> Result<Prepared> {
     check_finite(&table)?;
-    check_classes(&table)?;
     if let Fixed(p) = &rule {
         p.check_width(table.x.ncols())?;
     }
@@ -284,6 +295,7 @@ fn split_and_preprocess(table: Table, seed: u64, rule: PreprocessRule) -> Result
                 test,
                 preprocessing: p,
                 n_classes: table.n_classes,
+                classes: None,
             });
         }
     };
@@ -296,6 +308,7 @@ fn split_and_preprocess(table: Table, seed: u64, rule: PreprocessRule) -> Result
         test,
         preprocessing,
         n_classes: table.n_classes,
+        classes: None,
     })
 }
 
@@ -304,7 +317,12 @@ fn check_finite(table: &Table) -> Result<()> {
     Ok(())
 }
 
-fn check_classes(table: &Table) -> Result<()> {
+/// Checks that a training table holds labels of at least two classes.
+///
+/// # Errors
+///
+/// [`Error::InvalidParameter`] naming the number of classes present.
+pub fn check_classes(table: &Table) -> Result<()> {
     let present = table.class_counts().iter().filter(|&&c| c > 0).count();
     if present < 2 {
         return Err(Error::invalid(

@@ -38,6 +38,19 @@ pub struct ModelConfig {
     pub seed: u64,
     /// Training settings, free-form.
     pub training: serde_json::Value,
+    /// Label text of class 0, 1, … when the training data had text labels.
+    #[serde(default)]
+    pub classes: Option<Vec<String>>,
+}
+
+impl ModelConfig {
+    /// Returns what this model fixes about the data it is applied to.
+    pub fn saved(&self) -> crate::data::Saved<'_> {
+        crate::data::Saved {
+            preprocessing: &self.preprocessing,
+            classes: self.classes.as_deref(),
+        }
+    }
 }
 
 /// Checks before any work that `path` can receive a model file: its folder

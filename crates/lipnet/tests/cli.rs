@@ -166,6 +166,7 @@ fn save_counterexample(g: &Value, id: ModelId, path: &Path) {
         dataset: "counterexample".into(),
         seed: 0,
         training: Value::Null,
+        classes: None,
     };
     io::save(path, &config, &store).unwrap();
 }
@@ -376,9 +377,73 @@ fn model_file_with_nan_is_rejected() {
         dataset: "nan".into(),
         seed: 0,
         training: Value::Null,
+        classes: None,
     };
     io::save(&path, &config, &store).unwrap();
 
     let out = lipnet(&["verify", "--model", path.to_str().unwrap()]);
     assert_one_error(&out, "non-finite value NaN");
+}
+
+/// Writes a CSV with three separated clusters labelled by text.
+fn write_fruit_csv(path: &Path, labels: &[&str]) {
+    let mut text = String::from("a,b,fruit\n");
+    for (k, label) in labels.iter().enumerate() {
+        let centre = match *label {
+            "apple" => 0.0,
+            "banana" => 5.0,
+            _ => 10.0,
+        };
+        for i in 0..30 {
+            let jitter = (i as f64 * 0.37 + k as f64).sin() * 0.5;
+            text.push_str(&format!(
+                "{},{},{label}\n",
+                centre + jitter,
+                centre - jitter
+            ));
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn eval_keeps_the_models_class_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let train_csv = dir.path().join("fruit.csv");
+    write_fruit_csv(&train_csv, &["apple", "banana", "cherry"]);
+    let model = dir.path().join("fruit.safetensors");
+    let m = model.to_str().unwrap();
+    let data = format!("csv:{}", train_csv.display());
+    let out = lipnet(&[
+        "train", "--data", &data, "--widths", "8", "--lr", "1e-2", "--epochs", "80", "--out", m,
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trained = json_stdout(&out)["clean_acc"].as_f64().unwrap();
+    assert!(trained >= 0.9, "training run accuracy {trained}");
+
+    // Without apples, banana must stay class 1 rather than become class 0.
+    let no_apple = dir.path().join("no_apple.csv");
+    write_fruit_csv(&no_apple, &["banana", "cherry"]);
+    let data = format!("csv:{}", no_apple.display());
+    let out = lipnet(&["eval", "--model", m, "--data", &data, "--json"]);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let acc = json_stdout(&out)["clean_acc"].as_f64().unwrap();
+    assert!(acc >= 0.9, "accuracy without apples {acc}");
+
+    let unknown = dir.path().join("durian.csv");
+    write_fruit_csv(&unknown, &["banana", "durian"]);
+    let data = format!("csv:{}", unknown.display());
+    assert_one_error(
+        &lipnet(&["eval", "--model", m, "--data", &data]),
+        "`durian`",
+    );
 }

@@ -201,6 +201,7 @@ fn saved_model_reloads_identically() {
         dataset: "toy".into(),
         seed: 9,
         training: serde_json::Value::Null,
+        classes: None,
     };
     io::save(&path, &config, &store).unwrap();
 

@@ -240,6 +240,7 @@ fn save_model(arch: &lipnet::model::Arch, store: &tape::ParamStore, path: &std::
         dataset: "test".into(),
         seed: 0,
         training: serde_json::Value::Null,
+        classes: None,
     };
     lipnet::io::save(path, &config, store).unwrap();
 }

@@ -2,9 +2,9 @@
 //! `lasso-cv`, `omp`, `fs`, `iht`, `cosamp`, with modifiers `+refit` and
 //! `+threshold`) and the dispatch to the solvers and the pipeline.
 //!
-//! Lasso methods run through [`crate::pipeline`] (Phase 0 column scaling and
-//! the preconditioner); greedy methods run on the raw design unless a
-//! preconditioner other than `identity` is requested.
+//! Lasso methods run through [`crate::pipeline`], which scales the columns
+//! (Phase 0) and applies the preconditioner. Greedy methods run on the raw
+//! design and reject every preconditioner other than `identity`.
 //!
 //! ```
 //! let m = sparsereg::methods::MethodSpec::parse("lasso-cv+refit").unwrap();

@@ -31,7 +31,7 @@ pub struct Basis {
 }
 
 impl Basis {
-    /// An empty basis in ℝⁿ.
+    /// Creates an empty basis in ℝⁿ.
     pub fn new(n: usize) -> Self {
         Basis {
             n,
@@ -84,7 +84,7 @@ impl Basis {
         true
     }
 
-    /// The most recently accepted basis vector.
+    /// Returns the most recently accepted basis vector.
     pub fn last_q(&self) -> Option<&[f64]> {
         self.q.last().map(Vec::as_slice)
     }

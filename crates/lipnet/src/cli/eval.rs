@@ -41,7 +41,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<ExitCode> {
     let net = model::attach(&arch, &mut store)?;
 
     let source = DataSource::parse(&a.data)?;
-    let prepared = data::prepare_with(&source, config.seed, Some(&config.preprocessing))
+    let prepared = data::prepare_with(&source, config.seed, Some(config.saved()))
         .with_context(|| format!("cannot load the data set {}", source.name()))?;
     let mut eval = report::evaluate(net.as_ref(), &store, &prepared.test, DEFAULT_MAX_BITS)?;
 

@@ -126,6 +126,7 @@ pub fn train_and_report(
 
     let prepared = data::prepare(source, fargs.seed)
         .with_context(|| format!("cannot load the data set {}", source.name()))?;
+    data::check_classes(&prepared.train)?;
     let arch = arch_params(
         margs,
         model_id,
@@ -162,6 +163,7 @@ pub fn train_and_report(
             dataset: source.name(),
             seed: fargs.seed,
             training: serde_json::to_value(&train_params)?,
+            classes: prepared.classes.clone(),
         };
         io::save(path, &config, &store)?;
         tracing::info!(path = %path.display(), "model saved");

@@ -95,7 +95,7 @@ pub fn run(a: VerifyArgs) -> anyhow::Result<ExitCode> {
     let (points, data_rows) = match &a.data {
         Some(text) => {
             let source = DataSource::parse(text)?;
-            let prepared = data::prepare_with(&source, config.seed, Some(&config.preprocessing))
+            let prepared = data::prepare_with(&source, config.seed, Some(config.saved()))
                 .with_context(|| format!("cannot load the data set {}", source.name()))?;
             lipnet::report::check_table(net.as_ref(), &prepared.test)?;
             (prepared.test.x, true)

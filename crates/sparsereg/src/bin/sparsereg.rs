@@ -25,7 +25,7 @@ use sparsereg::methods::{MethodSpec, RunSettings, run_method};
 use sparsereg::pipeline::{AlphaRule, PipelineConfig};
 use sparsereg::report::FitReport;
 use sparsereg::validate::{check_finite, check_finite_vec, check_k, check_no_constant_column};
-use sparsereg::{AlphaGrid, Check, LassoOptions};
+use sparsereg::{AlphaGrid, Check, CvOptions, LassoOptions};
 
 #[derive(Parser)]
 #[command(
@@ -176,6 +176,15 @@ struct FitArgs {
     /// Folds of lasso-cv.
     #[arg(long, default_value_t = 5)]
     folds: usize,
+    /// Shuffle rows before splitting them into CV folds (default: contiguous folds).
+    #[arg(long)]
+    cv_shuffle: bool,
+    /// Pick the largest α within one standard error of the best CV error.
+    #[arg(long)]
+    one_se: bool,
+    /// Seed of the CV shuffle.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
     /// Relative duality-gap tolerance of the Lasso.
     #[arg(long, default_value_t = 1e-8)]
     tol: f64,
@@ -403,6 +412,12 @@ fn fit_command(a: FitArgs) -> Result<()> {
         pipeline: PipelineConfig {
             fit_intercept: !a.no_intercept,
             lasso,
+            cv: CvOptions {
+                shuffle: a.cv_shuffle,
+                one_se: a.one_se,
+                seed: a.seed,
+                ..Default::default()
+            },
             ..Default::default()
         },
     };

@@ -49,7 +49,7 @@ impl Check for AlphaGrid {
 }
 
 impl AlphaGrid {
-    /// The descending grid for a given α_max (first and last values exact).
+    /// Returns the descending grid for a given α_max (first and last values exact).
     pub fn alphas(&self, alpha_max: f64) -> Vec<f64> {
         if self.n_alphas == 1 {
             return vec![alpha_max];

@@ -1,7 +1,7 @@
 //! Factor removal: T = I − U_rU_rᵀ with U_r the top-r left singular vectors
-//! of X0 (thin SVD), D = TX0, y' = Ty0. A left preconditioner, so its refit
-//! regresses the original y on the original columns; without that refit the
-//! prediction error on factor designs was 10 to 40 times worse in the
+//! of X0 (thin SVD), D = TX0, y' = Ty0. It is a left preconditioner, so its
+//! refit regresses the original y on the original columns. Without that refit
+//! the prediction error on factor designs was 10 to 40 times worse in the
 //! measurements of the normlab sparsereg specification (§3.6).
 //!
 //! ```
