@@ -242,10 +242,7 @@ impl LdltResidual {
 
         // The j = 0 term of AΨAᵀ is A R_A R_Aᵀ Aᵀ/(L²α_A), the Gram of R_AᵀAᵀ = p_a Aᵀ.
         // Every term is a Gram so that Q is exactly symmetric for the Cholesky backward rule.
-        let inv_scale0 = {
-            let la = t.scale_const(alpha_a, lip * lip);
-            t.recip(la)
-        };
+        let inv_scale0 = recip_scaled(t, alpha_a, lip * lip);
         let pa_at = t.matmul(p_a, Trans::No, a, Trans::Yes);
         let term0 = t.gram(pa_at, Gram::AtA);
         let mut a_psi_at = t.scale(term0, inv_scale0);
@@ -258,10 +255,7 @@ impl LdltResidual {
         for k in 1..hidden.len() {
             // Contribution of Φ_j (j = k) to AΨAᵀ: gram(P_jᵀ Φ_j Aᵀ)/(2α_j).
             let prev = &hidden[k - 1];
-            let inv_two_alpha = {
-                let two = t.scale_const(prev.alpha, 2.0);
-                t.recip(two)
-            };
+            let inv_two_alpha = recip_scaled(t, prev.alpha, 2.0);
             let pt_phi = t.matmul(prev.p, Trans::Yes, phi, Trans::No);
             let pt_phi_at = t.matmul(pt_phi, Trans::No, a, Trans::Yes);
             let term = t.gram(pt_phi_at, Gram::AtA);
@@ -308,10 +302,7 @@ impl LdltResidual {
         let last = hidden.last().expect("at least one hidden layer");
 
         // Reference D₀⁻¹ = R_AᵀR_A/(L²α_A) = p_a p_aᵀ/(L²α_A).
-        let inv_scale0 = {
-            let la = t.scale_const(alpha_a, lip * lip);
-            t.recip(la)
-        };
+        let inv_scale0 = recip_scaled(t, alpha_a, lip * lip);
         let pa_pat = t.gram(p_a, Gram::AAt);
         let mut gamma_d_inv = t.scale(pa_pat, inv_scale0); // T₁ = Γ₀D₀⁻¹ with Γ₀ = I.
         let at = t.matmul(a, Trans::No, gamma_d_inv, Trans::No);
@@ -320,10 +311,7 @@ impl LdltResidual {
         for k in 1..hidden.len() {
             let gamma = t.matmul(gamma_d_inv, Trans::No, hidden[k - 1].c, Trans::Yes);
             let prev = &hidden[k - 1];
-            let inv_two_alpha = {
-                let two = t.scale_const(prev.alpha, 2.0);
-                t.recip(two)
-            };
+            let inv_two_alpha = recip_scaled(t, prev.alpha, 2.0);
             let gp = t.matmul(gamma, Trans::No, prev.p, Trans::No);
             let gppt = t.matmul(gp, Trans::No, prev.p, Trans::Yes);
             gamma_d_inv = t.scale(gppt, inv_two_alpha);
@@ -357,4 +345,10 @@ fn alpha_of(t: &mut Tape, store: &ParamStore, theta: Option<ParamId>) -> Var {
         }
         None => t.scalar(1.0),
     }
+}
+
+/// Records 1/(c·α) for a 1×1 α, the scale of D_k⁻¹ = P_kP_kᵀ/(c·α_k).
+fn recip_scaled(t: &mut Tape, alpha: Var, c: f64) -> Var {
+    let scaled = t.scale_const(alpha, c);
+    t.recip(scaled)
 }
