@@ -5,6 +5,26 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// Checks that `path` is absent or a regular file, so that renaming a new
+/// file over it cannot replace a folder, a device or a symbolic link.
+///
+/// # Errors
+///
+/// An [`std::io::Error`] of kind `InvalidInput` whose message names the path
+/// and the fix.
+pub fn check_replaceable(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.file_type().is_file() => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{} exists and is not a regular file (a folder, device or symbolic link); choose a new file name",
+                path.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
 ///
 /// # Errors
@@ -12,6 +32,7 @@ use crate::error::{Error, Result};
 /// [`Error::Io`] when the temporary file cannot be written or renamed. The
 /// temporary file is removed on failure.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    check_replaceable(path).map_err(|source| Error::io(path, source))?;
     let tmp = temporary_path(path);
     let result = write_and_sync(&tmp, bytes)
         .and_then(|()| std::fs::rename(&tmp, path).map_err(|source| Error::io(path, source)));

@@ -44,3 +44,25 @@ fn unknown_label_is_named() {
     assert!(err.contains("`durian`"), "{err}");
     assert!(err.contains("apple"), "{err}");
 }
+
+#[test]
+fn replace_check_rejects_folders_and_links() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(datasets::check_replaceable(&dir.path().join("new.npy")).is_ok());
+
+    let file = write(dir.path(), "plain.npy", "x");
+    assert!(datasets::check_replaceable(&file).is_ok());
+
+    let err = datasets::check_replaceable(dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a regular file"), "{err}");
+
+    #[cfg(unix)]
+    {
+        let link = dir.path().join("link.npy");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        let err = datasets::check_replaceable(&link).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+}

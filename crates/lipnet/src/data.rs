@@ -29,7 +29,7 @@ pub enum DataSource {
     Embedded(String),
     /// One report fold of a UCI-121 set.
     Uci121 {
-        /// Collection root (the folder that holds `iris/`).
+        /// Collection root (the folder that contains `iris/`).
         root: PathBuf,
         /// Set name, the folder name.
         set: String,
@@ -96,7 +96,7 @@ fn parse_uci(rest: &str) -> Option<DataSource> {
     Some(DataSource::Uci121 { root, set, fold })
 }
 
-/// How raw features are transformed before the network sees them.
+/// Transform applied to raw features before the network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Preprocessing {
@@ -193,7 +193,7 @@ pub struct Prepared {
     pub classes: Option<Vec<String>>,
 }
 
-/// What a saved model fixes about the data it is applied to.
+/// Settings a saved model fixes for the data it is applied to.
 #[derive(Clone, Copy, Debug)]
 pub struct Saved<'a> {
     /// The model's preprocessing, applied instead of fitting a new one.
@@ -317,7 +317,7 @@ fn check_finite(table: &Table) -> Result<()> {
     Ok(())
 }
 
-/// Checks that a training table holds labels of at least two classes.
+/// Checks that a training table contains labels of at least two classes.
 ///
 /// # Errors
 ///

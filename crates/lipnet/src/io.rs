@@ -20,7 +20,7 @@ use tape::ParamStore;
 /// Format tag written into every model file.
 pub const FORMAT: &str = "normlab-lipnet-v1";
 
-/// Metadata key that holds the JSON config.
+/// Metadata key that contains the JSON config.
 pub const METADATA_KEY: &str = "normlab";
 
 /// Everything about a model except its parameter values.
@@ -30,7 +30,7 @@ pub struct ModelConfig {
     pub format: String,
     /// The architecture (checked again on load).
     pub arch: ArchParams,
-    /// How raw inputs are transformed before the network sees them.
+    /// Transform applied to raw inputs before the network.
     pub preprocessing: Preprocessing,
     /// The data source the model was trained on, as given on the command line.
     pub dataset: String,

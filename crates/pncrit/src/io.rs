@@ -220,6 +220,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         path: p.display().to_string(),
         source,
     };
+    datasets::check_replaceable(path).map_err(|e| io_err(path, e))?;
     let result = std::fs::File::create(&tmp)
         .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
         .map_err(|e| io_err(&tmp, e))

@@ -135,6 +135,7 @@ pub fn write_model(path: &Path, model: &Model) -> Result<()> {
 /// # Errors
 /// [`Error::Io`]; no partial file remains.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    datasets::check_replaceable(path).map_err(|e| Error::io(path, e))?;
     let tmp = temporary_path(path);
     let result = write_and_sync(&tmp, bytes)
         .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)));

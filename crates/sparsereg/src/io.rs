@@ -38,7 +38,9 @@ pub fn write_text_atomic(path: &Path, text: &str) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
-    let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+    let result = datasets::check_replaceable(path)
+        .and_then(|()| std::fs::write(&tmp, text))
+        .and_then(|()| std::fs::rename(&tmp, path));
     result.map_err(|source| {
         // The write already failed; removing the leftover is best effort.
         let _ = std::fs::remove_file(&tmp);

@@ -9,6 +9,7 @@
 
 use clap::Args;
 use lipnet::model::{self, ArchParams, LipModel, ModelId};
+use lipnet::network::SlopeNet;
 use rand::RngExt;
 use serde_json::json;
 use std::process::ExitCode;
@@ -122,7 +123,7 @@ fn bench_one(
     })?;
     let fwd = time_ms(steps, || forward(net.as_ref(), &store, &mut tape, &x))?;
 
-    let eff = net.effective(&store)?;
+    let eff = net.network(&store)?;
     let cached = time_ms(steps, || {
         std::hint::black_box(eff.forward(x.as_ref()));
         Ok(())

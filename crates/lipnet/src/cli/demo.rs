@@ -16,7 +16,8 @@ pub struct DemoArgs {
     /// Embedded data set: breast-cancer, digits or iris.
     #[arg(long, default_value = "breast-cancer")]
     pub dataset: String,
-    /// Model id: ldlt-res or ldlt-seq (the -ref variants are for cross-checks).
+    /// Model id: ldlt-res or ldlt-seq, a baseline such as sll-res (see `lipnet train
+    /// --help`), or a -ref variant (cross-checks only).
     #[arg(long, default_value = "ldlt-res")]
     pub model: String,
     /// Lipschitz bound L.

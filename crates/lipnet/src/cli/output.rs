@@ -44,7 +44,8 @@ impl Outcome {
             "cra": self.eval.cra,
             "lip_bound": self.eval.lip_bound,
             "lmi_max_eig": self.eval.lmi_max_eig,
-            "lmi_pass": self.eval.lmi_pass,
+            // Baselines have no LDLᵀ form, so no LMI ran: report null, not a pass.
+            "lmi_pass": (!self.eval.lmi_max_eig.is_nan()).then_some(self.eval.lmi_pass),
             "sampled_jac_max": self.eval.sampled_jac_max,
             "exhaustive": self.eval.exhaustive,
             "naive_bound": self.eval.naive_bound,

@@ -28,6 +28,11 @@ pub fn run(a: StressArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|m| ModelId::parse(m))
         .collect::<Result<_, _>>()?;
+    if let Some(id) = ids.iter().find(|id| id.is_baseline()) {
+        anyhow::bail!(
+            "invalid --models {id}: stress checks the LMI of LDLᵀ networks; use ldlt-res, ldlt-seq, ldlt-res-ref or ldlt-seq-ref"
+        );
+    }
     let mut all_pass = true;
 
     for id in ids {

@@ -18,7 +18,8 @@ use std::time::Instant;
 /// Architecture flags shared by `train` and `demo`.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
-    /// Model id: ldlt-res, ldlt-seq, or the reference-parity ldlt-res-ref, ldlt-seq-ref.
+    /// Model id: ldlt-res, ldlt-seq; baselines sll-res, sll-seq, aol, sandwich,
+    /// cpl, specnorm, mlp; reference-parity ldlt-res-ref, ldlt-seq-ref (cross-checks only).
     #[arg(long, default_value = "ldlt-res")]
     pub model: String,
     /// Hidden widths, comma-separated (depth = number of entries).

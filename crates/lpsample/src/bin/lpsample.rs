@@ -492,6 +492,7 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
         .file_name()
         .context("the output path has no file name")?;
     let temporary = folder.join(format!(".{}.tmp", file_name.to_string_lossy()));
+    datasets::check_replaceable(path)?;
     std::fs::write(&temporary, text)
         .with_context(|| format!("failed to write {}", temporary.display()))?;
     std::fs::rename(&temporary, path)
