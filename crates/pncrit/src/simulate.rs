@@ -190,12 +190,11 @@ fn replicate(case: Case, n: usize, rng: &mut ChaCha8Rng) -> Option<f64> {
 /// [`Error::InvalidParameter`] when n = 0, reps < 2, or fewer than two
 /// replicates have an MLE.
 pub fn simulate(case: Case, n: usize, reps: usize, seed: u64) -> Result<McRow> {
-    if n == 0 || reps < 2 {
-        return Err(Error::invalid(
-            "reps",
-            reps,
-            "need n ≥ 1 and at least 2 replicates",
-        ));
+    if n == 0 {
+        return Err(Error::invalid("n", n, "the sample size must be ≥ 1"));
+    }
+    if reps < 2 {
+        return Err(Error::invalid("reps", reps, "use at least 2 replicates"));
     }
     let losses: Vec<Option<f64>> = (0..reps)
         .map(|k| {

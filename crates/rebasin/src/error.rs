@@ -63,6 +63,17 @@ pub enum Error {
         right_model: String,
     },
 
+    /// The training loss became NaN or infinite.
+    #[error(
+        "training diverged at epoch {epoch}: the loss is {loss}; lower the learning rate (--lr)"
+    )]
+    Diverged {
+        /// Epoch, counted from 0.
+        epoch: usize,
+        /// The non-finite loss value.
+        loss: f64,
+    },
+
     /// A matched tensor contains NaN or infinity.
     #[error("tensor {name} contains NaN or infinity; weight matching needs finite weights")]
     NonFinite {

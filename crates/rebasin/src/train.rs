@@ -153,7 +153,11 @@ pub fn train_mlp(options: &TrainOptions, x: MatRef<'_, f64>, y: &[usize]) -> Res
             let yb: Vec<usize> = rows.iter().map(|&r| y[r]).collect();
             t.reset();
             let loss = mlp_loss(&mut t, &store, &ids, xb, &yb);
-            epoch_loss += t.scalar_value(loss) * rows.len() as f64;
+            let value = t.scalar_value(loss);
+            if !value.is_finite() {
+                return Err(Error::Diverged { epoch, loss: value });
+            }
+            epoch_loss += value * rows.len() as f64;
             let grads = t.backward(loss);
             sgd.step(&mut store, &grads);
             t.recycle(grads);

@@ -356,3 +356,22 @@ fn analyze_and_activation_matching_run() {
     assert_eq!(report["method"], "ste");
     assert!(report["perms"]["P_1"].as_array().is_some());
 }
+
+#[test]
+fn diverging_training_writes_no_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = rebasin(
+        &[
+            "train",
+            "-o",
+            "nan.safetensors",
+            "--lr",
+            "1e6",
+            "--epochs",
+            "2",
+        ],
+        dir.path(),
+    );
+    assert_one_error(&out, "training diverged");
+    assert!(!dir.path().join("nan.safetensors").exists());
+}
