@@ -10,8 +10,8 @@
 //! - `npy:<x.npy>,<y.npy>`: a feature matrix and a label vector, split 80/20.
 //!
 //! Embedded breast-cancer and iris, CSV and .npy features are z-scored with
-//! the training split's mean and sample standard deviation (constant
-//! columns keep std 1); digits are divided by 16.
+//! the training split's mean and sample standard deviation. Constant columns
+//! keep std 1, and digits are divided by 16.
 
 use crate::error::{Error, Result};
 use datasets::Table;

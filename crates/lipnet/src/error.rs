@@ -7,7 +7,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// Everything that can go wrong while building, training, saving or verifying a model.
 ///
-/// Every message names the offending value and says what to do about it.
+/// Every message names the offending value and states the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A hyper-parameter or flag value is outside its valid range.

@@ -41,7 +41,7 @@ impl Init {
     }
 }
 
-/// Where the parameters of a model come from.
+/// Source of a model's parameters: fresh initialization or an existing store.
 pub enum ParamSource<'a> {
     /// Create fresh parameters in the store from this random stream.
     Fresh(&'a mut ChaCha8Rng, Init),

@@ -153,7 +153,7 @@ fn serialize(config: &ModelConfig, store: &ParamStore) -> std::result::Result<Ve
 /// # Errors
 ///
 /// [`Error::Io`] when the file cannot be read; [`Error::ModelFile`] when it is
-/// not a safetensors file, lacks the normlab config, holds a tensor that is
+/// not a safetensors file, lacks the normlab config, contains a tensor that is
 /// not f64 or at most 2-D, or its architecture is invalid.
 pub fn load(path: &Path) -> Result<(Arch, ModelConfig, ParamStore)> {
     let bytes = std::fs::read(path).map_err(|source| Error::Io {
@@ -220,7 +220,7 @@ fn read_store(tensors: &SafeTensors<'_>) -> std::result::Result<ParamStore, Stri
             .collect();
         if let Some(v) = values.iter().find(|v| !v.is_finite()) {
             return Err(format!(
-                "tensor {name} holds the non-finite value {v}; the model is corrupt, retrain it"
+                "tensor {name} contains the non-finite value {v}; the model is corrupt, retrain it"
             ));
         }
         let m = Mat::from_fn(rows, cols, |i, j| values[i * cols + j]);

@@ -216,7 +216,7 @@ impl ArchParams {
 }
 
 /// Largest hidden width accepted: one 8192 × 8192 f64 matrix takes 512 MiB,
-/// and each layer holds several.
+/// and each layer keeps several.
 pub const MAX_WIDTH: usize = 8192;
 
 /// Checks that the Lipschitz bound L is finite and > 0.

@@ -49,7 +49,7 @@ impl ColumnSpec {
         Ok(ColumnSpec(cols))
     }
 
-    /// The 1-based columns in order.
+    /// Returns the 1-based columns in order.
     pub fn columns(&self) -> &[usize] {
         &self.0
     }

@@ -42,7 +42,7 @@ pub enum Case {
 }
 
 impl Case {
-    /// The snake_case name.
+    /// Returns the snake_case name.
     pub fn name(&self) -> &'static str {
         match self {
             Case::PoissonNegBin => "poisson_negbin",

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 /// Errors of the rebasin library. Every message names the offending value and
-/// says what to do about it.
+/// states the fix.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read or written.

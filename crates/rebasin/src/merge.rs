@@ -31,7 +31,7 @@ use crate::perm::{Perms, compose};
 use crate::spec::PermSpec;
 use crate::wm::{Order, WmParams, weight_matching};
 
-/// How the models are brought into one frame.
+/// Method that brings the models into one frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MergeMethod {
     /// Iterative MergeMany.

@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 /// One dense tensor in row-major (C) order.
 ///
 /// Invariant: for a float dtype, `values.len()` is the product of `shape` and
-/// `raw` is empty; for any other dtype, `values` is empty and `raw` holds the
+/// `raw` is empty; for any other dtype, `values` is empty and `raw` contains the
 /// file bytes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tensor {
@@ -58,7 +58,7 @@ impl Tensor {
         }
     }
 
-    /// Returns whether the tensor holds floating-point values.
+    /// Returns whether the tensor contains floating-point values.
     pub fn is_float(&self) -> bool {
         is_float_dtype(self.dtype)
     }
@@ -195,7 +195,8 @@ impl Model {
     /// # Panics
     /// When `models` is empty or the lengths differ (checked by callers).
     pub fn weighted_sum(models: &[&Model], weights: &[f64]) -> Model {
-        assert!(!models.is_empty() && models.len() == weights.len());
+        assert!(!models.is_empty(), "weighted_sum needs at least one model");
+        assert_eq!(models.len(), weights.len(), "one weight per model");
         let first = models[0];
         let mut out = Model {
             tensors: BTreeMap::new(),

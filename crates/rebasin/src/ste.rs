@@ -1,7 +1,7 @@
 //! Straight-through estimator for permutation search (Ainsworth, Hayase,
 //! Srinivasa, "Git Re-Basin", ICLR 2023, §3.3, reference "STEv2").
 //!
-//! A free copy θ̃, initialised to θ_A, stands in for B's endpoint. Per minibatch:
+//! A free copy θ̃, initialised to θ_A, replaces B's endpoint. Per minibatch:
 //! `π = WM(target θ̃, source θ_B)` warm-started from the previous π and
 //! `proj = π(θ_B)`; the loss is taken at `m = ½(θ_A + proj)` and, straight
 //! through the projection, `∇_θ̃ = ½∇L(m)`; SGD with momentum steps θ̃. The logged

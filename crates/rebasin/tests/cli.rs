@@ -222,7 +222,11 @@ fn merge_and_barrier_run() {
         }
     }
     let svg = std::fs::read_to_string(p.join("curve.svg")).unwrap();
-    assert!(svg.starts_with("<svg") && svg.contains("aligned test loss barrier"));
+    assert!(svg.starts_with("<svg"), "not an SVG file");
+    assert!(
+        svg.contains("aligned test loss barrier"),
+        "missing curve label"
+    );
     let csv = std::fs::read_to_string(p.join("curve.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 2 * 2 * 5);
 

@@ -47,7 +47,7 @@
 //!   32 × 50), to bound its cost on wide sets.
 //! - `lmi_max_eig` is `null` for models without the LDLᵀ form (no LMI applies).
 //! - A method named by a suite but missing from this build produces `failed`
-//!   lines that say so. After adding it, rerun with `--retry-failed`.
+//!   lines that give this reason. After adding it, rerun with `--retry-failed`.
 //! - Shards split (data set, method) pairs, so one shard runs both phases of
 //!   its pairs. Every shard must get the same suite flags. With Slurm:
 //!   `sbatch --array=0-7` running `lipnet uci run --suite core --shard

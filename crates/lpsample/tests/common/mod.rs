@@ -50,7 +50,7 @@ pub fn matrix(value: &Value) -> Mat<f64> {
     Mat::from_fn(rows.len(), rows[0].len(), |i, j| rows[i][j])
 }
 
-/// The hash h(i, j) = 2·frac(sin((i+1)·12.9898 + (j+1)·78.233)·43758.5453) − 1.
+/// Returns the hash h(i, j) = 2·frac(sin((i+1)·12.9898 + (j+1)·78.233)·43758.5453) − 1.
 pub fn hash(i: usize, j: usize) -> f64 {
     let v = ((i + 1) as f64 * 12.9898 + (j + 1) as f64 * 78.233).sin() * 43758.5453;
     2.0 * (v - v.floor()) - 1.0
@@ -68,7 +68,7 @@ pub fn d12() -> Mat<f64> {
     })
 }
 
-/// The 50 × 4 rank-3 matrix with columns h0, h1, h2, h0 + h1.
+/// Builds the 50 × 4 rank-3 matrix with columns h0, h1, h2, h0 + h1.
 pub fn rank_deficient() -> Mat<f64> {
     Mat::from_fn(50, 4, |i, j| {
         if j < 3 {

@@ -44,7 +44,7 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// The lower-case name.
+    /// Returns the lower-case name.
     pub fn name(&self) -> &'static str {
         match self {
             Mode::Misspecified => "misspecified",
