@@ -44,10 +44,11 @@ pub struct RunArgs {
     /// Collection folder (the one that contains iris/); default: $NORMLAB_UCI121.
     #[arg(long)]
     root: Option<PathBuf>,
-    /// Suite: smoke (16 quick units), core (LDLT and SLL, residual and sequential) or full.
+    /// Suite: smoke (16 quick units), core (LDLT and SLL, residual and sequential),
+    /// full (every method) or sweep (ldlt-res, ldlt-seq, sll-res, mlp; one config, one seed).
     #[arg(long, default_value = "core")]
     suite: String,
-    /// Phase: selection, report or all (default: report for smoke, all otherwise).
+    /// Phase: selection, report or all (default: report for smoke and sweep, all otherwise).
     #[arg(long)]
     phase: Option<String>,
     /// Model ids, comma-separated, replacing the suite's methods.

@@ -10,6 +10,11 @@
 //!   50 epochs, `ldlt-res` and `sll-res`: 16 units.
 //! - `core`: `ldlt-res`, `ldlt-seq`, `sll-res`, `sll-seq` on every set.
 //! - `full`: every non-reference method on every set.
+//! - `sweep`: the budget sweep of the issue tracker's benchmark (ours, sized
+//!   for 2 cores in about an hour): `ldlt-res`, `ldlt-seq`, `sll-res` and
+//!   `mlp` on every set, report phase over every fold, one seed, the smoke
+//!   configuration at 100 epochs (depth 4, lr 10⁻³, ≤ 2 000 steps). Run it
+//!   again with `--seed 1` and `--seed 2` to add seeds to the same file.
 //!
 //! ```
 //! use lipnet::uci::{SuiteName, SuiteParams};
@@ -46,6 +51,9 @@ pub const CORE_METHODS: [&str; 4] = ["ldlt-res", "ldlt-seq", "sll-res", "sll-seq
 pub const FULL_METHODS: [&str; 9] = [
     "ldlt-res", "ldlt-seq", "sll-res", "sll-seq", "aol", "sandwich", "cpl", "specnorm", "mlp",
 ];
+
+/// Methods of the `sweep` suite.
+pub const SWEEP_METHODS: [&str; 4] = ["ldlt-res", "ldlt-seq", "sll-res", "mlp"];
 
 /// Methods of the `smoke` suite.
 pub const SMOKE_METHODS: [&str; 2] = ["ldlt-res", "sll-res"];
@@ -95,10 +103,13 @@ pub enum SuiteName {
     Core,
     /// Every non-reference method on every set.
     Full,
+    /// LDLᵀ (both forms), SLL residual and the MLP on every set, one
+    /// configuration, one seed: the budget sweep.
+    Sweep,
 }
 
 impl SuiteName {
-    /// Parses `smoke`, `core` or `full`.
+    /// Parses `smoke`, `core`, `full` or `sweep`.
     ///
     /// # Errors
     ///
@@ -108,7 +119,12 @@ impl SuiteName {
             "smoke" => Ok(SuiteName::Smoke),
             "core" => Ok(SuiteName::Core),
             "full" => Ok(SuiteName::Full),
-            _ => Err(UciError::invalid("suite", text, "use smoke, core or full")),
+            "sweep" => Ok(SuiteName::Sweep),
+            _ => Err(UciError::invalid(
+                "suite",
+                text,
+                "use smoke, core, full or sweep",
+            )),
         }
     }
 }
@@ -189,7 +205,7 @@ impl SuiteParams {
     pub fn check(self) -> UciResult<Suite> {
         let epochs = self.epochs.unwrap_or(match self.name {
             SuiteName::Smoke => SMOKE_EPOCHS,
-            SuiteName::Core | SuiteName::Full => GRID_EPOCHS,
+            SuiteName::Core | SuiteName::Full | SuiteName::Sweep => GRID_EPOCHS,
         });
         if epochs == 0 {
             return Err(UciError::invalid(
@@ -217,15 +233,16 @@ impl SuiteParams {
         }
 
         let smoke = self.name == SuiteName::Smoke;
+        let one_config = smoke || self.name == SuiteName::Sweep;
         Ok(Suite {
             methods,
             sets,
-            grid: grid(smoke, epochs),
+            grid: grid(one_config, epochs),
             phases: self
                 .phases
-                .unwrap_or(if smoke { Phases::Report } else { Phases::All }),
+                .unwrap_or(if one_config { Phases::Report } else { Phases::All }),
             report_folds: if smoke { Some(vec![0]) } else { None },
-            report_seeds: if smoke {
+            report_seeds: if one_config {
                 vec![self.seed]
             } else {
                 vec![self.seed, self.seed + 1, self.seed + 2]
@@ -271,8 +288,8 @@ impl Suite {
 }
 
 /// Returns the configurations of a suite, smaller depth first, then smaller lr.
-fn grid(smoke: bool, epochs: usize) -> Vec<Config> {
-    if smoke {
+fn grid(one_config: bool, epochs: usize) -> Vec<Config> {
+    if one_config {
         return vec![Config::grid_point(4, 1e-3, epochs)];
     }
     let mut grid = Vec::new();
@@ -289,6 +306,7 @@ fn default_methods(name: SuiteName) -> Vec<String> {
         SuiteName::Smoke => &SMOKE_METHODS,
         SuiteName::Core => &CORE_METHODS,
         SuiteName::Full => &FULL_METHODS,
+        SuiteName::Sweep => &SWEEP_METHODS,
     };
     list.iter().map(|s| s.to_string()).collect()
 }
@@ -370,6 +388,21 @@ mod tests {
         assert!(!suite.runs_selection());
         assert_eq!(suite.report_folds, Some(vec![0]));
         assert_eq!(suite.grid[0].id(), "d4-w64-lr1e-3-e50-s2000");
+    }
+
+    #[test]
+    fn sweep_is_one_config_one_seed_every_fold() {
+        let mut p = SuiteParams::new(SuiteName::parse("sweep").unwrap());
+        p.seed = 2;
+        let suite = p.check().unwrap();
+        assert_eq!(suite.methods, ["ldlt-res", "ldlt-seq", "sll-res", "mlp"]);
+        assert_eq!(suite.grid.len(), 1);
+        assert_eq!(suite.grid[0].id(), "d4-w64-lr1e-3-e100-s2000");
+        assert_eq!(suite.report_seeds, [2]);
+        assert_eq!(suite.report_folds, None);
+        assert!(suite.sets.is_none());
+        assert!(!suite.runs_selection());
+        assert!(suite.runs_report());
     }
 
     #[test]
