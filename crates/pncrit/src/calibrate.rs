@@ -96,12 +96,26 @@ pub fn tolerance_from_bayes_error(beta: f64, calib: Calib) -> Result<f64> {
     let gap = 0.5 - beta;
     let pinsker = 8.0 * gap * gap;
     let bh = -(1.0 - (2.0 * gap).powi(2)).ln();
-    Ok(match calib {
+    let r = match calib {
         Calib::Pinsker => pinsker,
         Calib::BretagnolleHuber => bh,
         Calib::Combined => pinsker.max(bh),
         Calib::Markov { alpha } => alpha * pinsker,
-    })
+    };
+    Ok(round_significant(r))
+}
+
+/// Significant decimal digits kept in r.
+const R_DIGITS: usize = 14;
+
+/// Rounds to [`R_DIGITS`] significant digits. β is typed in decimal, and
+/// 0.5 − β carries its binary representation error (8(0.5 − 0.45)² evaluates
+/// to 0.01999999999999999); rounding restores the decimal value, so that
+/// `--beta 0.45` and `--r 0.02` decide alike.
+fn round_significant(r: f64) -> f64 {
+    format!("{r:.prec$e}", prec = R_DIGITS - 1)
+        .parse()
+        .unwrap_or(r)
 }
 
 /// Lower bounds on the Bayes error between two densities at KL divergence

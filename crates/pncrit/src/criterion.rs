@@ -50,6 +50,12 @@ pub enum Flag {
     ReliabilityBound,
     /// A smaller nested model is rejected while a larger one is accepted.
     NonMonotone,
+    /// The root of R̂(n) = r exceeds [`MAX_N`]; n_min is then reported as `u64::MAX`.
+    NMinOverflow,
+    /// The batch-means standard error of â₂ exceeds 10% of |â₂| (sampled clouds).
+    CloudMcError,
+    /// A user-supplied model cloud's mean is not t̄, so it is not at the MLE.
+    CloudNotAtMle,
 }
 
 impl Flag {
@@ -63,6 +69,9 @@ impl Flag {
             Flag::NoRealRoot => "no_real_root",
             Flag::ReliabilityBound => "reliability_bound",
             Flag::NonMonotone => "non_monotone",
+            Flag::NMinOverflow => "n_min_overflow",
+            Flag::CloudMcError => "cloud_mc_error",
+            Flag::CloudNotAtMle => "cloud_not_at_mle",
         }
     }
 }
@@ -84,10 +93,15 @@ pub struct Verdict {
     pub flags: Vec<Flag>,
 }
 
+/// Largest n_min reported as a number (10¹⁵ observations); a larger root
+/// raises [`Flag::NMinOverflow`].
+pub const MAX_N: f64 = 1e15;
+
 /// Returns (root, n_min, flags) for R̂(n) = r; see the module documentation.
 ///
 /// Needs â₁ > 0 and r > 0 (callers validate r; â₁ = ½tr(AK₂) is positive
-/// whenever K₂ ≠ 0).
+/// whenever K₂ ≠ 0). When the root or the reliability bound exceeds
+/// [`MAX_N`] (or is not finite), n_min is `u64::MAX` with [`Flag::NMinOverflow`].
 pub fn n_min(a1: f64, a2: f64, r: f64, order: Order) -> (f64, u64, Vec<Flag>) {
     let mut flags = Vec::new();
     let root = match order {
@@ -102,15 +116,39 @@ pub fn n_min(a1: f64, a2: f64, r: f64, order: Order) -> (f64, u64, Vec<Flag>) {
             }
         }
     };
-    let mut n = root.ceil().max(1.0) as u64;
-    if order == Order::Second {
-        let reliable = (2.0 * a2.abs() / a1).ceil() as u64;
-        if reliable > n {
-            n = reliable;
-            flags.push(Flag::ReliabilityBound);
-        }
+    let reliable = match order {
+        Order::First => 0.0,
+        Order::Second => (2.0 * a2.abs() / a1).ceil(),
+    };
+    if !(root <= MAX_N && reliable <= MAX_N) {
+        flags.push(Flag::NMinOverflow);
+        return (root, u64::MAX, flags);
+    }
+    let mut n = smallest_accepted(a1, a2, r, order, root);
+    if reliable as u64 > n {
+        n = reliable as u64;
+        flags.push(Flag::ReliabilityBound);
     }
     (root, n, flags)
+}
+
+/// Returns ⌈root⌉ (at least 1), lowered by one when R̂ at that integer is
+/// already ≤ r: rounding in the root formula can push an exact integer root
+/// just above the integer.
+fn smallest_accepted(a1: f64, a2: f64, r: f64, order: Order, root: f64) -> u64 {
+    let n = root.ceil().max(1.0) as u64;
+    let risk = |m: u64| {
+        let m = m as f64;
+        match order {
+            Order::First => a1 / m,
+            Order::Second => a1 / m + a2 / (m * m),
+        }
+    };
+    if n > 1 && (n - 1) as f64 >= root - 1e-9 * root.max(1.0) && risk(n - 1) <= r {
+        n - 1
+    } else {
+        n
+    }
 }
 
 /// Decides at sample size n and tolerance r.

@@ -117,9 +117,15 @@ pub enum Error {
         rule: &'static str,
     },
 
+    /// A mode that needs the model's states was run without them.
+    #[error(
+        "this mode needs the model's states; give them with --model-cloud FILE or use --mode empirical"
+    )]
+    MissingModelCloud,
+
     /// Too many states to enumerate.
     #[error(
-        "the model has {states} states, more than --max-states {max}; use --mode empirical or fewer variables"
+        "the model has {states} states, more than --max-states {max}; use --sampling beyond-cap (Gibbs draws), --mode empirical or fewer variables"
     )]
     TooManyStates {
         /// Number of states.

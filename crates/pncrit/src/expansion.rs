@@ -29,8 +29,12 @@ use crate::error::{Error, Result};
 use crate::linalg;
 use crate::tensor::{self, MAX_TENSOR_DIM, Tensor3};
 
-/// Estimated speed ratio per flop of the Gram route (blocked matrix products)
-/// over the scalar loops of the tensor route, used when choosing a route.
+/// Estimated speed ratio per flop of the Gram route over the tensor route,
+/// used when choosing a route.
+///
+/// NOTE: set when the tensor route built Ψ₃ and K₃ with scalar loops. Both
+/// routes now use matrix products, so the ratio is likely smaller; it has
+/// not been re-measured.
 const GRAM_SPEEDUP: f64 = 8.0;
 
 /// Rows of a Gram block: memory stays O(BLOCK · max(M, n)).

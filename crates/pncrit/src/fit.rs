@@ -77,6 +77,13 @@ impl FitOptions {
     }
 }
 
+impl CheckedFitOptions {
+    /// Returns the divergence bound on ‖θ‖∞.
+    pub fn theta_max(&self) -> f64 {
+        self.0.theta_max
+    }
+}
+
 /// The fitted model over enumerated states.
 #[derive(Clone, Debug)]
 pub struct NewtonFit {
@@ -92,9 +99,9 @@ pub struct NewtonFit {
 
 /// Returns (ψ(θ), state probabilities).
 pub fn log_partition(states: MatRef<'_, f64>, theta: &[f64]) -> (f64, Vec<f64>) {
-    let eta: Vec<f64> = (0..states.nrows())
-        .map(|s| (0..states.ncols()).map(|j| theta[j] * states[(s, j)]).sum())
-        .collect();
+    let column = Mat::from_fn(theta.len(), 1, |j, _| theta[j]);
+    let product = linalg::mul(states, column.as_ref());
+    let eta: Vec<f64> = (0..states.nrows()).map(|s| product[(s, 0)]).collect();
     let max = eta.iter().fold(f64::NEG_INFINITY, |m, e| m.max(*e));
     let total: f64 = eta.iter().map(|e| (e - max).exp()).sum();
     let psi = max + total.ln();

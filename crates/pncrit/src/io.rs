@@ -23,7 +23,10 @@ use crate::error::{Error, Result};
 
 /// A selection of 1-based columns, such as `2-9` or `1,3,5-7`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ColumnSpec(Vec<usize>);
+pub struct ColumnSpec {
+    text: String,
+    columns: Vec<usize>,
+}
 
 impl ColumnSpec {
     /// Parses a comma-separated list of 1-based columns and inclusive ranges.
@@ -46,12 +49,20 @@ impl ColumnSpec {
             }
             cols.extend(lo..=hi);
         }
-        Ok(ColumnSpec(cols))
+        Ok(ColumnSpec {
+            text: text.to_string(),
+            columns: cols,
+        })
     }
 
     /// Returns the 1-based columns in order.
     pub fn columns(&self) -> &[usize] {
-        &self.0
+        &self.columns
+    }
+
+    /// Returns the selection as typed, such as `2-9`.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 }
 
@@ -106,11 +117,13 @@ pub fn read_table(path: &Path, skip: usize, cols: Option<&ColumnSpec>) -> Result
         Some(spec) => spec.columns().to_vec(),
         None => (1..=n_fields).collect(),
     };
-    if let Some(&c) = columns.iter().find(|&&c| c > n_fields) {
+    if let (Some(spec), Some(&c)) = (cols, columns.iter().find(|&&c| c > n_fields)) {
         return Err(Error::invalid(
             "cols",
-            c,
-            format!("the file has {n_fields} columns"),
+            spec.text(),
+            format!(
+                "column {c} does not exist because the file has {n_fields} columns; select columns from 1 to {n_fields}"
+            ),
         ));
     }
 
@@ -164,12 +177,16 @@ fn column_hint(col: usize, columns: &[usize]) -> String {
     }
 }
 
-/// Checks that no column is constant.
+/// Checks that no column is constant (tables of fewer than 2 rows pass).
 ///
 /// # Errors
 ///
 /// [`Error::ConstantColumn`] naming the 1-based file column.
 pub fn check_not_constant(x: MatRef<'_, f64>, columns: &[usize]) -> Result<()> {
+    if x.nrows() < 2 {
+        // One row is reported as too few rows by the family.
+        return Ok(());
+    }
     for j in 0..x.ncols() {
         let first = x[(0, j)];
         if (0..x.nrows()).all(|i| x[(i, j)] == first) {

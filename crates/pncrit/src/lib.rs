@@ -31,16 +31,19 @@
 //! # NOTES
 //!
 //! - Families: `mvn` (Gaussian route, no p⁴ tensor), `poisson`, `bernoulli`,
-//!   `exponential`, `categorical` (exact cloud) and `loglinear` on 0/1 data by
-//!   exact enumeration (damped Newton, at most 2²⁰ states). The bootstrap
-//!   covers the spread of â₁ only, and the Monte-Carlo validator ([`simulate`])
-//!   has three built-in cases (Poisson | negative binomial, normal | Gamma(3),
+//!   `exponential`, `categorical` (exact cloud), `loglinear` on 0/1 data (by
+//!   exact enumeration with damped Newton up to 2²⁰ states, or from Gibbs
+//!   draws with a batch-means standard error of â₂, see
+//!   [`family::gibbs`]) and `custom` (a user-supplied statistic with the
+//!   model's states or fitted state probabilities). The bootstrap covers the
+//!   spread of â₁ only, and the Monte-Carlo validator ([`simulate`]) has three
+//!   built-in cases (Poisson | negative binomial, normal | Gamma(3),
 //!   independent Bernoulli | correlated pair).
-//! - TODO: not implemented yet: Gibbs-sampled clouds beyond the state cap,
-//!   finite-level one-hot log-linear variables, the `custom` family (user
-//!   statistic and cloud), the general first-order (Weibull) case, bootstrap
-//!   spreads of â₂ and the bootstrap risk curve, the Ising and Weibull
-//!   simulation cases, and the `curve`, `general` and `custom` commands.
+//! - TODO: not implemented yet: finite-level one-hot log-linear variables, a
+//!   base measure h(s) for `custom` states, the general first-order
+//!   (Weibull) case, bootstrap spreads of â₂ and the bootstrap risk curve,
+//!   the Ising and Weibull simulation cases, and the `curve` and `general`
+//!   commands.
 //! - `scan` nests by column prefix only, and its SVG draws R̂₂ against n for
 //!   each nested model of the first mode (not R̂₂ against p).
 //! - `dominated` uses the share of one observation in 2â₁; it is computed in
@@ -53,6 +56,7 @@
 //! - Golden files and data are read through `NORMLAB_GOLDEN` and
 //!   `NORMLAB_PNCRIT_DATA`; tests skip with a notice when they are unset.
 
+pub mod bench;
 pub mod bootstrap;
 pub mod calibrate;
 pub mod criterion;

@@ -8,17 +8,20 @@
 //!
 //! Errors print one line `error: …` on stderr and exit with status 2.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use faer::Mat;
+use pncrit::bench;
 use pncrit::bootstrap;
 use pncrit::calibrate::{self, Calib};
 use pncrit::criterion::{self, Order};
+use pncrit::family::gibbs::GibbsOptions;
 use pncrit::family::{
-    self, Analysis, Bernoulli, Categorical, ExpFamily, Exponential, LogLinear, Mode, Mvn, Poisson,
+    self, Analysis, Bernoulli, Categorical, Custom, ExpFamily, Exponential, LogLinear, Mode, Mvn,
+    Poisson, Sampling,
 };
 use pncrit::fit::FitOptions;
 use pncrit::io::{self as pio, ColumnSpec};
@@ -47,6 +50,55 @@ enum Command {
     Nmin(NminArgs),
     /// Simulates the risk of a built-in misspecified case beside the expansion.
     Simulate(SimulateArgs),
+    /// Runs a user-supplied statistic: data rows t(Xᵢ) and optionally the model's states.
+    Custom(CustomArgs),
+    /// Times fitting, expansion and simulation on the wine-red file (median of runs).
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct CustomArgs {
+    /// File of statistic values t(Xᵢ), one row per observation, one column per statistic.
+    #[arg(long)]
+    stats: PathBuf,
+    /// Header lines to skip in every input file.
+    #[arg(long, default_value_t = 0)]
+    skip: usize,
+    /// 1-based columns of --stats (and of --model-cloud) to use (default: all).
+    #[arg(long)]
+    cols: Option<String>,
+    /// File of the model's states t(s), one row per state; without --weights
+    /// θ̂ is fitted by damped Newton with uniform base measure on the states.
+    #[arg(long)]
+    model_cloud: Option<PathBuf>,
+    /// File of fitted state probabilities (one per line, summing to 1), used as they are.
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// Estimation mode (misspecified and model need --model-cloud).
+    #[arg(long, value_enum, default_value = "misspecified")]
+    mode: ModeName,
+    #[command(flatten)]
+    decision: DecisionArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Folder holding winequality-red.csv.
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Timed runs per task after one warm-up (the median is reported).
+    #[arg(long, default_value_t = 7)]
+    runs: usize,
+    /// Replicates per sample size of the Monte-Carlo task.
+    #[arg(long, default_value_t = 400_000)]
+    reps: usize,
+    /// Tasks to run, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    tasks: Vec<String>,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -129,6 +181,25 @@ struct DataArgs {
     /// Cap on enumerated states of the log-linear model (at most 1048576).
     #[arg(long, default_value_t = 65_536)]
     max_states: usize,
+    /// When the log-linear model cloud is Gibbs-sampled instead of enumerated.
+    #[arg(long, value_enum, default_value = "off")]
+    sampling: SamplingName,
+    /// Gibbs draws M per sampling round (log-linear sampling only).
+    #[arg(long, default_value_t = 20_000)]
+    draws: usize,
+    /// Gibbs sweeps discarded before the first kept draw.
+    #[arg(long, default_value_t = 1_000)]
+    burn_in: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SamplingName {
+    /// Enumerate the states; more than --max-states is an error.
+    Off,
+    /// Sample only when the states exceed --max-states.
+    BeyondCap,
+    /// Always sample.
+    Always,
 }
 
 #[derive(Args)]
@@ -206,14 +277,14 @@ struct ScanArgs {
 #[derive(Args)]
 struct NminArgs {
     /// First-order coefficient â₁ (> 0).
-    #[arg(long, required_unless_present = "d")]
+    #[arg(long, required_unless_present = "d", allow_negative_numbers = true)]
     a1: Option<f64>,
     /// Second-order coefficient â₂.
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     a2: f64,
     /// Use the well-specified MVN coefficients for d variables instead of --a1/--a2.
-    #[arg(long)]
-    d: Option<usize>,
+    #[arg(long, allow_negative_numbers = true)]
+    d: Option<i64>,
     #[command(flatten)]
     decision: DecisionArgs,
     #[command(flatten)]
@@ -226,17 +297,39 @@ fn main() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => exit_on_argument_error(&e),
+    };
     let result = match cli.command {
         Command::Check(args) => run_check(&args),
         Command::Scan(args) => run_scan(&args),
         Command::Nmin(args) => run_nmin(&args),
         Command::Simulate(args) => run_simulate(&args),
+        Command::Custom(args) => run_custom(&args),
+        Command::Bench(args) => run_bench(&args),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(2);
     }
+}
+
+/// Prints help and version as clap does; prints any other argument error as
+/// one line and exits with status 2.
+fn exit_on_argument_error(e: &clap::Error) -> ! {
+    if !e.use_stderr() {
+        e.exit();
+    }
+    let rendered = e.render().to_string();
+    let message: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty() && !l.starts_with("tip:"))
+        .collect();
+    eprintln!("{}; see --help", message.join(" "));
+    std::process::exit(2);
 }
 
 fn tolerance(args: &DecisionArgs) -> Result<(Tolerance, Order)> {
@@ -278,10 +371,11 @@ fn load(args: &DataArgs) -> Result<(Mat<f64>, Vec<usize>, String)> {
         Some(Binarize::Median) => pio::binarize_median(table.x.as_ref()).0,
         None => table.x,
     };
+    pio::check_not_constant(x.as_ref(), &table.columns)?;
     Ok((x, table.columns, label))
 }
 
-fn family_of(args: &DataArgs, columns: &[usize]) -> Result<Box<dyn ExpFamily>> {
+fn family_of(args: &DataArgs, columns: &[usize], seed: u64) -> Result<Box<dyn ExpFamily>> {
     Ok(match args.family {
         FamilyName::Mvn => Box::new(Mvn {
             columns: columns.to_vec(),
@@ -291,14 +385,21 @@ fn family_of(args: &DataArgs, columns: &[usize]) -> Result<Box<dyn ExpFamily>> {
         FamilyName::Exponential => Box::new(Exponential),
         FamilyName::Categorical => Box::new(Categorical),
         FamilyName::Loglinear => {
-            if args.interactions == 0 {
-                bail!("invalid interactions = 0: use 1 (independence) or more");
+            let mut family = LogLinear::exact(args.interactions, FitOptions::default().check()?)?;
+            family.max_states = args.max_states;
+            family.sampling = match args.sampling {
+                SamplingName::Off => Sampling::Off,
+                SamplingName::BeyondCap => Sampling::BeyondCap,
+                SamplingName::Always => Sampling::Always,
+            };
+            family.gibbs = GibbsOptions {
+                draws: args.draws,
+                burn_in: args.burn_in,
+                seed,
+                ..GibbsOptions::default()
             }
-            Box::new(LogLinear {
-                order: args.interactions,
-                max_states: args.max_states,
-                fit_options: FitOptions::default().check()?,
-            })
+            .check()?;
+            Box::new(family)
         }
     })
 }
@@ -317,7 +418,7 @@ fn emit(output: &OutputArgs, text: &str) -> Result<()> {
 fn run_check(args: &CheckArgs) -> Result<()> {
     let (tol, order) = tolerance(&args.decision)?;
     let (x, columns, label) = load(&args.data)?;
-    let fam = family_of(&args.data, &columns)?;
+    let fam = family_of(&args.data, &columns, args.output.seed)?;
     tracing::info!(
         family = fam.name(),
         n = x.nrows(),
@@ -374,7 +475,7 @@ fn run_scan(args: &ScanArgs) -> Result<()> {
         let mut accepted = Vec::new();
         for d in 1..=x.ncols() {
             let sub = x.as_ref().subcols(0, d).to_owned();
-            let fam = family_of(&args.data, &columns[..d])?;
+            let fam = family_of(&args.data, &columns[..d], args.output.seed)?;
             let analysis: Analysis = family::analyze(fam.as_ref(), sub.as_ref(), mode.mode())
                 .map_err(|e| file_column(e, &columns))?;
             let row = Row::new(&label, &analysis, tol, order);
@@ -429,20 +530,40 @@ fn write_plot(path: &Path, rows: &[Row], mode: &str, r: f64, n: usize) -> Result
     pio::write_atomic(path, svg.as_bytes()).with_context(|| format!("writing {}", path.display()))
 }
 
+/// Largest --d of `nmin` (p = d + d(d+1)/2 stays far below 2⁵³).
+const MAX_NMIN_D: i64 = 100_000;
+
 fn run_nmin(args: &NminArgs) -> Result<()> {
     let (tol, order) = tolerance(&args.decision)?;
     let (a1, a2) = match (args.d, args.a1) {
-        (Some(d), _) => (
-            pncrit::gaussian::stat_dim(d) as f64 / 2.0,
-            pncrit::exact::mvn_a2(d),
-        ),
+        (Some(d), _) if !(1..=MAX_NMIN_D).contains(&d) => {
+            bail!("invalid d = {d}: give a number of variables from 1 to {MAX_NMIN_D}")
+        }
+        (Some(d), _) => {
+            let d = d as usize;
+            (
+                pncrit::gaussian::stat_dim(d) as f64 / 2.0,
+                pncrit::exact::mvn_a2(d),
+            )
+        }
         (None, Some(a1)) => (a1, args.a2),
         (None, None) => bail!("missing --a1: give --a1 (and --a2) or --d"),
     };
     if !(a1 > 0.0 && a1.is_finite()) {
-        bail!("invalid a1 = {a1}: a1 must be a positive number");
+        bail!("invalid a1 = {a1}: a1 must be a positive finite number, such as 38.5");
+    }
+    if !a2.is_finite() {
+        bail!("invalid a2 = {a2}: a2 must be a finite number");
     }
     let (root, n, flags) = criterion::n_min(a1, a2, tol.r, order);
+    if flags.contains(&criterion::Flag::NMinOverflow) {
+        bail!(
+            "n_min overflows: a1 = {a1:e} and a2 = {a2:e} need n ≈ {root:.3e} (reliability bound 2|a2|/a1 = {:.3e}) at r = {}, beyond {:e} observations; check --a1 and --a2, or raise --r",
+            2.0 * a2.abs() / a1,
+            tol.r,
+            criterion::MAX_N
+        );
+    }
     let flags: Vec<&str> = flags.iter().map(|f| f.name()).collect();
     let text = if args.output.json {
         format!(
@@ -469,6 +590,7 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
         CaseName::NormalGamma => Case::NormalGamma,
         CaseName::IndepBernoulli => Case::IndepBernoulli,
     };
+    let bar = simulation_bar(args.n.len(), args.output.json);
     let mut rows = Vec::new();
     for &n in &args.n {
         tracing::info!(
@@ -477,8 +599,11 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
             reps = args.reps,
             "simulation started"
         );
+        bar.set_message(format!("n = {n}"));
         rows.push(simulate::simulate(case, n, args.reps, args.output.seed)?);
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     let text = if args.output.json {
         format!("{}\n", serde_json::to_string_pretty(&rows)?)
     } else {
@@ -492,6 +617,22 @@ fn run_simulate(args: &SimulateArgs) -> Result<()> {
         t
     };
     emit(&args.output, &text)
+}
+
+/// Returns a progress bar over the sample sizes of a simulation, hidden
+/// unless stderr is a terminal and the output is text.
+fn simulation_bar(len: usize, json: bool) -> indicatif::ProgressBar {
+    if json || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    let style = indicatif::ProgressStyle::with_template(
+        "simulate [{bar:30}] {pos}/{len} sample sizes {msg} ({elapsed})",
+    )
+    .expect("valid progress template")
+    .progress_chars("=> ");
+    bar.set_style(style);
+    bar
 }
 
 /// Rewrites a domain error's column from the position in the selection to the 1-based file column.
@@ -515,4 +656,69 @@ fn file_column(err: pncrit::Error, columns: &[usize]) -> pncrit::Error {
         }
         other => other,
     }
+}
+
+fn run_custom(args: &CustomArgs) -> Result<()> {
+    let (tol, order) = tolerance(&args.decision)?;
+    let cols = args.cols.as_deref().map(ColumnSpec::parse).transpose()?;
+    let stats = pio::read_table(&args.stats, args.skip, cols.as_ref())?;
+    let states = match &args.model_cloud {
+        Some(path) => Some(pio::read_table(path, args.skip, cols.as_ref())?.x),
+        None => None,
+    };
+    let weights = match &args.weights {
+        Some(path) => Some(read_weights(path, args.skip)?),
+        None => None,
+    };
+    let family = Custom::new(states, weights, FitOptions::default().check()?)?;
+    let label = args
+        .stats
+        .file_stem()
+        .map_or("stats".into(), |s| s.to_string_lossy().into_owned());
+    tracing::info!(n = stats.x.nrows(), p = stats.x.ncols(), "custom started");
+    let analysis = family::analyze(&family, stats.x.as_ref(), args.mode.mode())?;
+    let row = Row::new(&label, &analysis, tol, order);
+    let text = if args.output.json {
+        format!("{}\n", serde_json::to_string_pretty(&row)?)
+    } else {
+        format!("{TSV_HEADER}\n{}\n", row.to_tsv())
+    };
+    emit(&args.output, &text)
+}
+
+fn read_weights(path: &Path, skip: usize) -> Result<Vec<f64>> {
+    let table = pio::read_table(path, skip, None)?;
+    if table.x.ncols() != 1 {
+        bail!(
+            "invalid weights file {}: it has {} columns; give one probability per line",
+            path.display(),
+            table.x.ncols()
+        );
+    }
+    Ok((0..table.x.nrows()).map(|i| table.x[(i, 0)]).collect())
+}
+
+fn run_bench(args: &BenchArgs) -> Result<()> {
+    if args.runs == 0 {
+        bail!("invalid runs = 0: use at least 1 timed run, such as --runs 7");
+    }
+    let options = bench::BenchOptions {
+        data_dir: args.data_dir.clone(),
+        runs: args.runs,
+        reps: args.reps,
+        seed: args.output.seed,
+    };
+    let tasks: Vec<&str> = if args.tasks.is_empty() {
+        bench::TASKS.to_vec()
+    } else {
+        args.tasks.iter().map(String::as_str).collect()
+    };
+    let mut text = String::new();
+    for task in tasks {
+        tracing::info!(task, "benchmark started");
+        let line = bench::run(task, &options)?;
+        text.push_str(&serde_json::to_string(&line)?);
+        text.push('\n');
+    }
+    emit(&args.output, &text)
 }

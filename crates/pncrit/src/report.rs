@@ -12,18 +12,24 @@ use serde::Serialize;
 use crate::calibrate::Calib;
 use crate::criterion::{self, Flag, Order, Verdict};
 use crate::expansion::{Parts, Route};
-use crate::family::Analysis;
+use crate::family::{Analysis, SamplingReport};
 
 /// The TSV header of `check` and `scan`.
 pub const TSV_HEADER: &str = "dataset\tfamily\tmode\td\tp\tn\ta1\ta2\tT\tF\tP\tQ\tR1\tR2\tbeta\tcalib\tr\taccept\tn_min\treliable\tflags\tloglik\taic\ttic";
 
 /// Flags that make a row unreliable.
-const UNRELIABLE: [Flag; 4] = [
+const UNRELIABLE: [Flag; 7] = [
     Flag::ExpansionUnreliable,
     Flag::MleBoundary,
     Flag::Dominated,
     Flag::NegativeRisk,
+    Flag::NMinOverflow,
+    Flag::CloudMcError,
+    Flag::CloudNotAtMle,
 ];
+
+/// Relative batch-means standard error of â₂ above which `cloud_mc_error` is raised.
+pub const CLOUD_MC_ERROR: f64 = 0.10;
 
 /// The tolerance and how it was obtained.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -88,14 +94,26 @@ pub struct Row {
     pub tic: Option<f64>,
     /// Fitted natural parameters (empty where not reported).
     pub theta: Vec<f64>,
+    /// The Gibbs sampling behind the model cloud (sampled log-linear fits only).
+    pub sampling: Option<SamplingReport>,
+    /// Batch-means Monte-Carlo standard error of â₂ (sampled model clouds only).
+    pub a2_mc_se: Option<f64>,
 }
 
 impl Row {
     /// Builds the row of an analysis at tolerance `tol`.
     pub fn new(dataset: &str, a: &Analysis, tol: Tolerance, order: Order) -> Row {
         let e = &a.expansion;
-        let verdict: Verdict = criterion::decide(e, a.n, tol.r, order);
-        let loglik = a.fit.as_ref().map(|f| f.loglik);
+        let mut verdict: Verdict = criterion::decide(e, a.n, tol.r, order);
+        if a.a2_mc_se
+            .is_some_and(|se| se > CLOUD_MC_ERROR * e.a2.abs())
+        {
+            verdict.flags.push(Flag::CloudMcError);
+        }
+        if a.fit.as_ref().is_some_and(|f| f.off_mle.is_some()) {
+            verdict.flags.push(Flag::CloudNotAtMle);
+        }
+        let loglik = a.fit.as_ref().map(|f| f.loglik).filter(|l| l.is_finite());
         let deviance = loglik.map(|l| -2.0 * a.n as f64 * l);
         Row {
             dataset: dataset.to_string(),
@@ -121,6 +139,8 @@ impl Row {
             aic: deviance.map(|dev| dev + 2.0 * a.p as f64),
             tic: deviance.map(|dev| dev + 4.0 * e.a1),
             theta: a.fit.as_ref().map(|f| f.theta.clone()).unwrap_or_default(),
+            sampling: a.fit.as_ref().and_then(|f| f.sampling),
+            a2_mc_se: a.a2_mc_se,
         }
     }
 

@@ -138,13 +138,27 @@ fn gauss_laguerre_shape3() -> (Vec<f64>, Vec<f64>) {
     (nodes, weights)
 }
 
+/// Returns P(X ≤ k) = 1 − 0.6^(k+1) for k = 0..71, where X counts the
+/// failures before the first success at success probability 0.4. Beyond 72
+/// entries 0.6^(k+1) < 2⁻⁵³, below the resolution of `unit`.
+fn geometric_thresholds() -> [f64; 72] {
+    std::array::from_fn(|k| 1.0 - 0.6f64.powi(k as i32 + 1))
+}
+
+/// Returns the geometric variate for the uniform u by inversion: the number of
+/// thresholds P(X ≤ k) that u reaches. This is the draw ⌊ln(1 − u)/ln 0.6⌋
+/// without a logarithm, up to rounding at the thresholds.
+fn geometric_by_inversion(u: f64, thresholds: &[f64; 72]) -> f64 {
+    thresholds.iter().take_while(|&&t| u >= t).count() as f64
+}
+
 /// Draws the losses of one replicate; `None` when the MLE does not exist.
 fn replicate(case: Case, n: usize, rng: &mut ChaCha8Rng) -> Option<f64> {
     match case {
         Case::PoissonNegBin => {
-            let ln_fail = (0.6f64).ln();
+            let thresholds = geometric_thresholds();
             let total: f64 = (0..n * 4)
-                .map(|_| ((1.0 - unit(rng)).ln() / ln_fail).floor())
+                .map(|_| geometric_by_inversion(unit(rng), &thresholds))
                 .sum();
             let mean = total / n as f64;
             (mean > 0.0).then(|| 6.0 * (6.0 / mean).ln() - 6.0 + mean)

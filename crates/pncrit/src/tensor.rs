@@ -63,18 +63,18 @@ impl Tensor3 {
         }
     }
 
-    /// Builds Σₛ wₛ yₛ^⊗3 over the rows of `y`, visiting only a ≤ b ≤ c.
+    /// Builds Σₛ wₛ yₛ^⊗3 over the rows of `y`: for each a, the block
+    /// b, c ≥ a is the matrix product Y_{≥a}ᵀ diag(wₛ yₛₐ) Y_{≥a}.
     pub fn from_cloud(y: MatRef<'_, f64>, w: &[f64]) -> Tensor3 {
-        let p = y.ncols();
+        let (m, p) = (y.nrows(), y.ncols());
         let mut out = Tensor3::zeros(p);
         for a in 0..p {
-            for b in a..p {
-                let wab: Vec<f64> = (0..y.nrows())
-                    .map(|s| w[s] * y[(s, a)] * y[(s, b)])
-                    .collect();
-                for c in b..p {
-                    let value: f64 = (0..y.nrows()).map(|s| wab[s] * y[(s, c)]).sum();
-                    out.set_sym(a, b, c, value);
+            let tail = y.subcols(a, p - a);
+            let scaled = Mat::from_fn(m, p - a, |s, j| w[s] * y[(s, a)] * tail[(s, j)]);
+            let block = linalg::mul(tail.transpose(), scaled.as_ref());
+            for i in 0..p - a {
+                for j in i..p - a {
+                    out.set_sym(a, a + i, a + j, block[(i, j)]);
                 }
             }
         }

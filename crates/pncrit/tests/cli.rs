@@ -224,3 +224,157 @@ fn nmin_mvn_d11() {
     assert!((v["n_min_root"].as_f64().unwrap() - 1946.5678753690383).abs() < 1e-6);
     assert_eq!(v["n_min"], 1947);
 }
+
+#[test]
+fn nmin_default_beta_equals_r_002() {
+    // a₁/r = 50 exactly: r must be 0.02, not 0.01999999999999999.
+    let by_beta = pncrit(&["nmin", "--a1", "1", "--order", "1", "--json"]);
+    let by_r = pncrit(&["nmin", "--a1", "1", "--order", "1", "--r", "0.02", "--json"]);
+    let a: serde_json::Value = serde_json::from_slice(&by_beta.stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&by_r.stdout).unwrap();
+    assert_eq!(a["r"], 0.02);
+    assert_eq!(a["n_min"], 50);
+    assert_eq!(b["n_min"], 50);
+}
+
+#[test]
+fn nmin_overflow_is_an_error() {
+    let out = pncrit(&["nmin", "--a1", "1e300", "--r", "0.02"]);
+    assert_one_line_error(&out, "n_min overflows");
+    let out = pncrit(&["nmin", "--a1", "1", "--a2", "1e300", "--r", "0.02"]);
+    assert_one_line_error(&out, "n_min overflows");
+}
+
+#[test]
+fn errors_name_the_given_value() {
+    let out = pncrit(&["nmin", "--d", "0"]);
+    assert_one_line_error(&out, "invalid d = 0");
+    let out = pncrit(&["nmin", "--d", "-2"]);
+    assert_one_line_error(&out, "invalid d = -2");
+    let out = pncrit(&["nmin", "--a1", "-3"]);
+    assert_one_line_error(&out, "invalid a1 = -3");
+    let out = pncrit(&["nmin", "--a1", "2", "--beta", "-0.1"]);
+    assert_one_line_error(&out, "invalid beta = -0.1");
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "x.csv", &sample_csv());
+    let out = pncrit(&[
+        "check", "--data", &data, "--skip", "1", "--cols", "2-99", "--family", "mvn",
+    ]);
+    assert_one_line_error(&out, "invalid cols = 2-99: column 5 does not exist");
+}
+
+#[test]
+fn argument_errors_are_one_line() {
+    let out = pncrit(&["check", "--family", "mvn"]);
+    assert_one_line_error(&out, "--data");
+    let out = pncrit(&["nmin", "--d", "3", "--skip-me"]);
+    assert_one_line_error(&out, "--skip-me");
+}
+
+#[test]
+fn constant_poisson_column_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "p.csv", "a,b\n1,3\n2,3\n5,3\n");
+    let out = pncrit(&[
+        "check", "--data", &data, "--skip", "1", "--cols", "2", "--family", "poisson",
+    ]);
+    assert_one_line_error(&out, "column 2 is constant");
+}
+
+#[test]
+fn custom_command_reproduces_bernoulli() {
+    let dir = tempfile::tempdir().unwrap();
+    let values = "1\n0\n0\n1\n1\n0\n1\n1\n1\n0\n";
+    let stats = write(dir.path(), "t.csv", values);
+    let states = write(dir.path(), "u.csv", "0\n1\n");
+    let custom = pncrit(&[
+        "custom",
+        "--stats",
+        &stats,
+        "--model-cloud",
+        &states,
+        "--json",
+    ]);
+    assert!(
+        custom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&custom.stderr)
+    );
+    let builtin = pncrit(&["check", "--data", &stats, "--family", "bernoulli", "--json"]);
+    let a: serde_json::Value = serde_json::from_slice(&custom.stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&builtin.stdout).unwrap();
+    for key in ["a1", "a2", "R2"] {
+        let (u, v) = (a[key].as_f64().unwrap(), b[key].as_f64().unwrap());
+        assert!((u - v).abs() < 1e-9 * v.abs(), "{key}: {u} vs {v}");
+    }
+    assert_eq!(a["family"], "custom");
+
+    let out = pncrit(&["custom", "--stats", &stats]);
+    assert_one_line_error(&out, "--model-cloud FILE or use --mode empirical");
+    let bad = write(dir.path(), "w.csv", "0.5\n0.25\n");
+    let out = pncrit(&[
+        "custom",
+        "--stats",
+        &stats,
+        "--model-cloud",
+        &states,
+        "--weights",
+        &bad,
+    ]);
+    assert_one_line_error(&out, "weights must sum to 1");
+}
+
+#[test]
+fn loglinear_sampling_seeded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    let mut rng = tape::rng::stream(11, "binary-data");
+    for _ in 0..300 {
+        let bits: Vec<String> = (0..4)
+            .map(|_| u8::from(tape::rng::unit(&mut rng) < 0.4).to_string())
+            .collect();
+        text.push_str(&bits.join(","));
+        text.push('\n');
+    }
+    let data = write(dir.path(), "b.csv", &text);
+    let args = [
+        "check",
+        "--data",
+        &data,
+        "--family",
+        "loglinear",
+        "--sampling",
+        "always",
+        "--draws",
+        "4000",
+        "--burn-in",
+        "200",
+        "--seed",
+        "3",
+        "--json",
+    ];
+    let first = pncrit(&args);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let second = pncrit(&args);
+    assert_eq!(first.stdout, second.stdout);
+    let v: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(v["sampling"]["draws"], 4000);
+    assert!(v["a2_mc_se"].as_f64().unwrap() > 0.0);
+    assert!(v["loglik"].is_null());
+
+    let out = pncrit(&[
+        "check",
+        "--data",
+        &data,
+        "--family",
+        "loglinear",
+        "--max-states",
+        "8",
+    ]);
+    assert_one_line_error(&out, "use --sampling beyond-cap");
+}

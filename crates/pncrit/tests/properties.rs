@@ -142,11 +142,9 @@ fn newton_reports_boundary() {
         [0.0, 0.0, 0.0],
     ];
     let x = Mat::from_fn(rows.len(), 3, |i, j| rows[i][j]);
-    let family = pncrit::family::LogLinear {
-        order: 2,
-        max_states: 64,
-        fit_options: pncrit::fit::FitOptions::default().check().unwrap(),
-    };
+    let family =
+        pncrit::family::LogLinear::exact(2, pncrit::fit::FitOptions::default().check().unwrap())
+            .unwrap();
     let err = pncrit::family::analyze(&family, x.as_ref(), pncrit::family::Mode::Misspecified)
         .unwrap_err();
     assert!(matches!(err, pncrit::Error::MleBoundary { .. }), "{err}");

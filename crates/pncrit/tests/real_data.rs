@@ -200,11 +200,7 @@ fn ising_wine_red_fit_and_expansion() {
     for (m, expected) in medians.iter().zip(gold["medians"].as_array().unwrap()) {
         assert_eq!(*m, num(expected));
     }
-    let family = LogLinear {
-        order: 2,
-        max_states: 65_536,
-        fit_options: FitOptions::default().check().unwrap(),
-    };
+    let family = LogLinear::exact(2, FitOptions::default().check().unwrap()).unwrap();
     let mis = analyze(&family, b.as_ref(), Mode::Misspecified).unwrap();
     let fit = mis.fit.as_ref().unwrap();
     for (t, expected) in fit.theta.iter().zip(gold["theta_hat"].as_array().unwrap()) {

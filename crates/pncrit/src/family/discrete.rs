@@ -24,6 +24,13 @@ fn one_column(x: MatRef<'_, f64>, family: &'static str) -> Result<Vec<f64>> {
             format!("the {family} family reads one column; select it with --cols"),
         ));
     }
+    if x.nrows() < 2 {
+        return Err(Error::TooFewRows {
+            n: x.nrows(),
+            dim: 1,
+            what: "d",
+        });
+    }
     Ok((0..x.nrows()).map(|i| x[(i, 0)]).collect())
 }
 
@@ -88,6 +95,8 @@ impl ExpFamily for Poisson {
                 k4: lambda,
             },
             iterations: 0,
+            sampling: None,
+            off_mle: None,
         })
     }
 }
@@ -126,6 +135,8 @@ impl ExpFamily for Bernoulli {
                 k4: k2 * (1.0 - 6.0 * k2),
             },
             iterations: 0,
+            sampling: None,
+            off_mle: None,
         })
     }
 }
@@ -156,6 +167,8 @@ impl ExpFamily for Exponential {
                 k4: 6.0 * beta.powi(-4),
             },
             iterations: 0,
+            sampling: None,
+            off_mle: None,
         })
     }
 }
@@ -215,6 +228,8 @@ impl ExpFamily for Categorical {
             loglik: probs.iter().map(|p| p * p.ln()).sum(),
             model: ModelCumulants::Cloud(cloud),
             iterations: 0,
+            sampling: None,
+            off_mle: None,
         })
     }
 }

@@ -16,12 +16,15 @@
 //! assert!((a.expansion.a2 - 5.0 / (12.0 * 2.0)).abs() < 1e-12); // 5/(12λ), λ̂ = 2
 //! ```
 
+mod custom;
 mod discrete;
+pub mod gibbs;
 mod loglinear;
 mod mvn;
 
+pub use custom::Custom;
 pub use discrete::{Bernoulli, Categorical, Exponential, Poisson};
-pub use loglinear::{LogLinear, subsets};
+pub use loglinear::{LogLinear, Sampling, subsets};
 pub use mvn::Mvn;
 
 use faer::{Mat, MatRef};
@@ -65,6 +68,24 @@ pub struct Fit {
     pub model: ModelCumulants,
     /// Newton iterations (0 for closed-form fits).
     pub iterations: usize,
+    /// How the model cloud was sampled (absent for exact clouds and closed forms).
+    pub sampling: Option<SamplingReport>,
+    /// Distance √(δᵀG⁻¹δ) of a user-supplied model cloud's mean from t̄, when
+    /// it exceeds the tolerance (the cloud is then not at the MLE).
+    pub off_mle: Option<f64>,
+}
+
+/// The size and quality of a Gibbs-sampled model cloud.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SamplingReport {
+    /// Gibbs draws M in the model cloud.
+    pub draws: usize,
+    /// Sweeps discarded before the first kept draw.
+    pub burn_in: usize,
+    /// Sampled Newton rounds used.
+    pub rounds: usize,
+    /// Effective sample size 1/Σw² of the tilted draws.
+    pub ess: f64,
 }
 
 /// A natural exponential family with a known statistic.
@@ -113,7 +134,12 @@ pub struct Analysis {
     pub expansion: Expansion,
     /// The fit (absent in empirical mode).
     pub fit: Option<Fit>,
+    /// Batch-means Monte-Carlo standard error of â₂ (sampled model clouds only).
+    pub a2_mc_se: Option<f64>,
 }
+
+/// Number of batches in the batch-means standard error of â₂.
+pub const MC_BATCHES: usize = 20;
 
 /// Analyses the data `x` (rows are observations) under `family` in `mode`.
 ///
@@ -142,6 +168,14 @@ pub fn analyze(family: &dyn ExpFamily, x: MatRef<'_, f64>, mode: Mode) -> Result
             (expansion::expansion(&fit.model, &truth)?, Some(fit))
         }
     };
+    let a2_mc_se = match &fit {
+        Some(Fit {
+            model: ModelCumulants::Cloud(cloud),
+            sampling: Some(_),
+            ..
+        }) => Some(batch_se(cloud, mode, t.as_ref())?),
+        _ => None,
+    };
     tracing::info!(family = family.name(), mode = mode.name(), route = ?expansion.route, "expansion finished");
     Ok(Analysis {
         family: family.name(),
@@ -151,5 +185,25 @@ pub fn analyze(family: &dyn ExpFamily, x: MatRef<'_, f64>, mode: Mode) -> Result
         n,
         expansion,
         fit,
+        a2_mc_se,
     })
+}
+
+/// Returns the batch-means standard error of â₂ for a sampled model cloud:
+/// sd(â₂ over [`MC_BATCHES`] consecutive blocks of draws)/√B.
+fn batch_se(cloud: &Cloud, mode: Mode, t: MatRef<'_, f64>) -> Result<f64> {
+    let size = cloud.len() / MC_BATCHES;
+    let data = Cloud::from_data(t);
+    let mut values = Vec::with_capacity(MC_BATCHES);
+    for b in 0..MC_BATCHES {
+        let model = ModelCumulants::Cloud(gibbs::block(cloud, b * size, size)?);
+        let truth = match mode {
+            Mode::Model => Truth::SameAsModel,
+            _ => Truth::Cloud(&data),
+        };
+        values.push(expansion::expansion(&model, &truth)?.a2);
+    }
+    let mean = values.iter().sum::<f64>() / MC_BATCHES as f64;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (MC_BATCHES - 1) as f64;
+    Ok((var / MC_BATCHES as f64).sqrt())
 }

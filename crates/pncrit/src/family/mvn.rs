@@ -124,6 +124,8 @@ impl ExpFamily for Mvn {
             loglik,
             model: ModelCumulants::Gaussian { d },
             iterations: 0,
+            sampling: None,
+            off_mle: None,
         })
     }
 }
