@@ -79,16 +79,26 @@ pub struct Curve {
     pub acc: Vec<f64>,
 }
 
+/// Largest number of λ values of one path (each is a full evaluation pass).
+pub const MAX_LAMBDAS: usize = 10_000;
+
 /// Returns `K` evenly spaced values `k/(K−1)` from 0 to 1.
 ///
 /// # Errors
-/// [`Error::Param`] when `count` < 2.
+/// [`Error::Param`] when `count` < 2 or > [`MAX_LAMBDAS`].
 pub fn lambdas(count: usize) -> Result<Vec<f64>> {
     if count < 2 {
         return Err(Error::Param {
             name: "lambdas",
             value: count.to_string(),
             rule: "a path needs at least 2 values of λ",
+        });
+    }
+    if count > MAX_LAMBDAS {
+        return Err(Error::Param {
+            name: "lambdas",
+            value: count.to_string(),
+            rule: "use at most 10000 values of λ",
         });
     }
     Ok((0..count).map(|k| k as f64 / (count - 1) as f64).collect())

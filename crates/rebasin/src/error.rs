@@ -119,6 +119,10 @@ pub enum Error {
     )]
     NotMlp(String),
 
+    /// A model does not fit the built-in VGG-style or ResNet20 forward pass.
+    #[error("{0}; the built-in convolutional forwards read the vgg and resnet20 preset layouts")]
+    NotCnn(String),
+
     /// A JSON file could not be parsed.
     #[error("cannot parse {path}: {reason}")]
     Json {

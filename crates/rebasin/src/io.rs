@@ -10,7 +10,7 @@
 //! rebasin::io::write_model("copy.safetensors".as_ref(), &model).unwrap();
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -115,7 +115,37 @@ pub fn serialize_model(model: &Model) -> std::result::Result<Vec<u8>, String> {
     }
     let metadata: Option<HashMap<String, String>> =
         (!model.metadata.is_empty()).then(|| model.metadata.clone());
-    safetensors::serialize(views, metadata).map_err(|e| e.to_string())
+    let mut bytes = safetensors::serialize(views, metadata).map_err(|e| e.to_string())?;
+    sort_metadata_keys(&mut bytes, &model.metadata)?;
+    Ok(bytes)
+}
+
+/// Rewrites the header's `__metadata__` object with its keys in sorted order,
+/// so that equal models give equal bytes.
+///
+/// The serializer writes the object first, right after `{"__metadata__":`, in
+/// hash-map order; the sorted rendering has the same length, so no offset moves.
+fn sort_metadata_keys(
+    bytes: &mut [u8],
+    metadata: &HashMap<String, String>,
+) -> std::result::Result<(), String> {
+    if metadata.is_empty() {
+        return Ok(());
+    }
+    const PREFIX: &[u8] = b"{\"__metadata__\":";
+    let sorted: BTreeMap<&String, &String> = metadata.iter().collect();
+    let sorted = serde_json::to_vec(&sorted).map_err(|e| e.to_string())?;
+    let start = 8 + PREFIX.len();
+    let end = start + sorted.len();
+    let original = bytes.get(start..end).filter(|_| bytes[8..start] == *PREFIX);
+    let same = original
+        .and_then(|o| serde_json::from_slice::<HashMap<String, String>>(o).ok())
+        .is_some_and(|o| o == *metadata);
+    if !same {
+        return Err("the safetensors header does not start with the metadata object".into());
+    }
+    bytes[start..end].copy_from_slice(&sorted);
+    Ok(())
 }
 
 /// Writes `model` to `path` through a temporary file and a rename.

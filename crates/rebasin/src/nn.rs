@@ -141,38 +141,51 @@ impl Mlp {
 
     /// Returns (mean cross-entropy, accuracy in [0, 1]) on the rows of `x`.
     pub fn loss_acc(&self, x: MatRef<'_, f64>, y: &[usize]) -> (f64, f64) {
-        let z = self.forward(x);
-        let mut loss = 0.0;
-        let mut correct = 0usize;
-        for (i, &label) in y.iter().enumerate() {
-            let row: Vec<f64> = (0..z.ncols()).map(|j| z[(i, j)]).collect();
-            let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let lse = max + row.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
-            loss += lse - row[label];
-            let argmax =
-                (0..row.len()).fold(0, |best, j| if row[j] > row[best] { j } else { best });
-            correct += usize::from(argmax == label);
-        }
-        let n = y.len().max(1) as f64;
-        (loss / n, correct as f64 / n)
+        logits_loss_acc(self.forward(x).as_ref(), y)
     }
+}
+
+/// Returns (mean cross-entropy, accuracy in [0, 1]) of the logits `z`
+/// (n × classes) for labels `y`: loss `−log softmax(z)_y` by log-sum-exp,
+/// argmax ties to the lowest class.
+pub fn logits_loss_acc(z: MatRef<'_, f64>, y: &[usize]) -> (f64, f64) {
+    let mut loss = 0.0;
+    let mut correct = 0usize;
+    for (i, &label) in y.iter().enumerate() {
+        let row: Vec<f64> = (0..z.ncols()).map(|j| z[(i, j)]).collect();
+        let max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let lse = max + row.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
+        loss += lse - row[label];
+        let argmax = (0..row.len()).fold(0, |best, j| if row[j] > row[best] { j } else { best });
+        correct += usize::from(argmax == label);
+    }
+    let n = y.len().max(1) as f64;
+    (loss / n, correct as f64 / n)
+}
+
+/// Logits of a built-in MLP on 64 portable inputs, else of a built-in CNN.
+fn probe_logits(model: &Model) -> Option<Mat<f64>> {
+    let Ok(mlp) = Mlp::from_model(model) else {
+        return crate::cnn::probe_logits(model);
+    };
+    let mut g = crate::prng::SplitMix64::new(0);
+    let n_in = mlp.n_inputs();
+    let values: Vec<f64> = (0..64 * n_in).map(|_| g.next_symmetric()).collect();
+    Some(mlp.forward(MatRef::from_row_major_slice(&values, 64, n_in)))
 }
 
 /// Checks that `permuted` computes the same function as `original` on 64
 /// portable inputs (values `2u − 1` from SplitMix64 seed 0): outputs agree within
-/// `1e-9·(1 + max|out|)`. Models that are not built-in MLPs are not checked.
+/// `1e-9·(1 + max|out|)`. VGG-style and ResNet20 models are checked on 16
+/// portable images ([`crate::cnn::probe_logits`]); other models are not checked
+/// (`Ok(false)`).
 ///
 /// # Errors
 /// [`Error::Spec`] when the outputs differ, which means the spec is wrong.
 pub fn functional_check(original: &Model, permuted: &Model) -> Result<bool> {
-    let (Ok(m0), Ok(m1)) = (Mlp::from_model(original), Mlp::from_model(permuted)) else {
+    let (Some(y0), Some(y1)) = (probe_logits(original), probe_logits(permuted)) else {
         return Ok(false);
     };
-    let mut g = crate::prng::SplitMix64::new(0);
-    let n_in = m0.n_inputs();
-    let values: Vec<f64> = (0..64 * n_in).map(|_| g.next_symmetric()).collect();
-    let x = MatRef::from_row_major_slice(&values, 64, n_in);
-    let (y0, y1) = (m0.forward(x), m1.forward(x));
     let mut max_out = 0.0f64;
     let mut max_diff = 0.0f64;
     for j in 0..y0.ncols() {

@@ -150,20 +150,8 @@ impl PermSpec {
     /// covered.
     pub fn vgg(model: &Model) -> Result<Self> {
         let names = model.natural_names();
-        let mut layers: Vec<&str> = names
-            .iter()
-            .filter(|n| n.ends_with(".weight") && matches!(model.tensors[**n].shape.len(), 2 | 4))
-            .map(|n| n.strip_suffix(".weight").expect("filtered on the suffix"))
-            .collect();
+        let layers = vgg_layers(model)?;
         let shape = |p: &str| model.tensors[&format!("{p}.weight")].shape.clone();
-        // Convolutions come before linear layers whatever their names
-        // (`classifier` sorts before `features`); the sort is stable.
-        layers.sort_by_key(|p| shape(p).len() == 2);
-        if layers.is_empty() || shape(layers[0]).len() != 4 {
-            return Err(Error::Spec(
-                "the vgg preset needs a 4-D *.weight convolution first; pass a JSON spec".into(),
-            ));
-        }
         let mut b = Builder::new(model);
         let mut prev: Option<(usize, usize, bool)> = None; // (group, size, conv)
         for (i, p) in layers.iter().enumerate() {
@@ -172,7 +160,7 @@ impl PermSpec {
             let inp = match prev {
                 None => AxisMap::Free,
                 Some((g, n, true)) if s.len() == 2 => {
-                    if s[1] % n != 0 {
+                    if !s[1].is_multiple_of(n) {
                         return Err(Error::Spec(format!(
                             "{p}.weight reads {} features, not a multiple of the {n} channels before it",
                             s[1]
@@ -194,11 +182,37 @@ impl PermSpec {
             };
             b.layer(p, out, inp);
             if let AxisMap::Group(g) = out {
-                attach_norms(&mut b, model, &names, p, layers.get(i + 1).copied(), g);
+                attach_norms(&mut b, model, &names, &layers, p, g);
             }
         }
         b.finish()
     }
+}
+
+/// Returns the layer prefixes of a VGG-style model: 4-D `*.weight`
+/// convolutions, then 2-D linear layers, each in natural name order.
+///
+/// # Errors
+/// [`Error::Spec`] when the first layer is not a convolution.
+pub(crate) fn vgg_layers(model: &Model) -> Result<Vec<&str>> {
+    let mut layers: Vec<&str> = model
+        .natural_names()
+        .into_iter()
+        .filter(|n| n.ends_with(".weight") && matches!(model.tensors[*n].shape.len(), 2 | 4))
+        .map(|n| n.strip_suffix(".weight").expect("filtered on the suffix"))
+        .collect();
+    // Convolutions come before linear layers whatever their names
+    // (`classifier` sorts before `features`); the sort is stable.
+    layers.sort_by_key(|p| model.tensors[&format!("{p}.weight")].shape.len() == 2);
+    let first_is_conv = layers
+        .first()
+        .is_some_and(|p| model.tensors[&format!("{p}.weight")].shape.len() == 4);
+    if !first_is_conv {
+        return Err(Error::Spec(
+            "the vgg preset needs a 4-D *.weight convolution first; pass a JSON spec".into(),
+        ));
+    }
+    Ok(layers)
 }
 
 /// Attaches the 1-D norm tensors that sit between layer `p` and the next layer.
@@ -206,15 +220,38 @@ fn attach_norms(
     b: &mut Builder<'_>,
     model: &Model,
     names: &[&str],
+    layers: &[&str],
     p: &str,
-    next: Option<&str>,
     g: usize,
 ) {
+    for prefix in norms_after(model, names, layers, p) {
+        b.norm(prefix, g);
+    }
+}
+
+/// Returns the prefixes of the 1-D tensors that sort after layer `p` and
+/// before the layer that follows `p` in natural name order (its norm layers).
+///
+/// Name order, not execution order, matters here: in torchvision's VGG the BatchNorm
+/// `features.26` follows the last convolution `features.25`, while the next layer
+/// run, `classifier.0`, sorts before both.
+pub(crate) fn norms_after<'m>(
+    model: &Model,
+    names: &[&'m str],
+    layers: &[&str],
+    p: &str,
+) -> Vec<&'m str> {
+    let own = format!("{p}.");
+    let next = layers
+        .iter()
+        .map(|q| format!("{q}."))
+        .filter(|q| natural_cmp(q, &own).is_gt())
+        .min_by(|x, y| natural_cmp(x, y));
     let after = format!("{p}.bias");
     let mut prefixes: Vec<&str> = Vec::new();
     for n in names {
         let beyond_p = natural_cmp(n, &after).is_gt() && !n.starts_with(&format!("{p}."));
-        let before_next = next.is_none_or(|q| natural_cmp(n, &format!("{q}.")).is_lt());
+        let before_next = next.as_ref().is_none_or(|q| natural_cmp(n, q).is_lt());
         let t = &model.tensors[*n];
         if beyond_p && before_next && t.shape.len() == 1 {
             let prefix = n.rsplit_once('.').map_or(*n, |(pre, _)| pre);
@@ -223,7 +260,5 @@ fn attach_norms(
             }
         }
     }
-    for prefix in prefixes {
-        b.norm(prefix, g);
-    }
+    prefixes
 }

@@ -26,6 +26,13 @@ use tape::{Optimizer, ParamId, ParamStore, Sgd, SgdConfig, Tape, Trans};
 use crate::error::{Error, Result};
 use crate::model::{Model, Tensor};
 
+/// Largest layer size accepted: one 8192 × 8192 f64 weight takes 512 MiB, and
+/// training keeps several copies of each.
+pub const MAX_WIDTH: usize = 8192;
+
+/// Largest number of layers accepted.
+pub const MAX_LAYERS: usize = 1024;
+
 /// Unchecked training hyper-parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrainParams {
@@ -71,7 +78,8 @@ impl TrainParams {
     /// Validates the parameters.
     ///
     /// # Errors
-    /// [`Error::Param`] for fewer than two sizes, a zero size, zero epochs or
+    /// [`Error::Param`] for fewer than two sizes, a zero size, a size above
+    /// [`MAX_WIDTH`], more than [`MAX_LAYERS`] layers, zero epochs or
     /// batch, a non-positive learning rate or a momentum outside [0, 1).
     pub fn check(self) -> Result<TrainOptions> {
         let bad = |name, value: String, rule| Err(Error::Param { name, value, rule });
@@ -80,6 +88,20 @@ impl TrainParams {
                 "arch",
                 format!("{:?}", self.sizes),
                 "give at least input and output sizes, all ≥ 1",
+            );
+        }
+        if let Some(&n) = self.sizes.iter().find(|&&n| n > MAX_WIDTH) {
+            return bad(
+                "arch",
+                n.to_string(),
+                "every layer size must be ≤ 8192 (an 8192 × 8192 f64 weight takes 512 MiB)",
+            );
+        }
+        if self.sizes.len() > MAX_LAYERS + 1 {
+            return bad(
+                "arch",
+                format!("{} layers", self.sizes.len() - 1),
+                "an MLP may have at most 1024 layers",
             );
         }
         if self.epochs == 0 {

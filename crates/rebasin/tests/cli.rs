@@ -10,6 +10,8 @@ use rebasin::prng::portable_mlp;
 use rebasin::spec::{Layout, PermSpec};
 use serde_json::Value;
 
+mod common;
+
 fn rebasin(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rebasin"))
         .args(args)
@@ -283,6 +285,26 @@ fn train_writes_model() {
     let m = read_model(&dir.path().join("m.safetensors")).unwrap();
     assert!(m.metadata.contains_key("rebasin.train"));
     assert_eq!(m.get("layers.1.weight").unwrap().shape, vec![10, 16]);
+    let first = std::fs::read(dir.path().join("m.safetensors")).unwrap();
+    let again = rebasin(
+        &[
+            "train",
+            "--arch",
+            "64-16-10",
+            "--epochs",
+            "1",
+            "--seed",
+            "3",
+            "-o",
+            "m2.safetensors",
+            "--dtype",
+            "f32",
+        ],
+        dir.path(),
+    );
+    assert!(again.status.success());
+    let second = std::fs::read(dir.path().join("m2.safetensors")).unwrap();
+    assert!(first == second, "the same seed gives byte-identical files");
 }
 
 #[test]
@@ -378,4 +400,213 @@ fn diverging_training_writes_no_model() {
     );
     assert_one_error(&out, "training diverged");
     assert!(!dir.path().join("nan.safetensors").exists());
+}
+
+#[test]
+fn negative_and_huge_values_get_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let train = |extra: &[&str]| {
+        let mut args = vec!["train", "-o", "m.safetensors"];
+        args.extend_from_slice(extra);
+        rebasin(&args, p)
+    };
+    assert_one_error(&train(&["--epochs", "1", "--lr", "-0.1"]), "lr = -0.1");
+    assert_one_error(
+        &train(&["--epochs", "1", "--momentum", "-0.5"]),
+        "momentum = -0.5",
+    );
+    assert_one_error(&train(&["--arch", "64-1000000000-10"]), "8192");
+    assert_one_error(&train(&["--arch", "64-8x100000000-10"]), "depth 100000000");
+    let negative_count = train(&["--epochs", "-3"]);
+    assert!(!negative_count.status.success());
+    assert!(String::from_utf8_lossy(&negative_count.stderr).contains("not a whole number"));
+    assert!(!p.join("m.safetensors").exists());
+}
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    permuted_pair(dir.path());
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_rebasin"))
+        .args([
+            "match",
+            "a.safetensors",
+            "b.safetensors",
+            "-o",
+            "out.safetensors",
+            "--json",
+        ])
+        .current_dir(dir.path())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn logs_carry_no_colours_off_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    permuted_pair(dir.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_rebasin"))
+        .args([
+            "match",
+            "a.safetensors",
+            "b.safetensors",
+            "-o",
+            "out.safetensors",
+        ])
+        .env("RUST_LOG", "debug")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("weight-matching sweep"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr}");
+}
+
+/// Builds a width-1 ResNet20 for 1-channel 8×8 images with valid BatchNorm statistics.
+fn digits_resnet() -> Model {
+    let mut m = common::resnet20(1, 7);
+    let mut g = rebasin::prng::SplitMix64::new(70);
+    m.insert(
+        "conv1.weight",
+        common::random_tensor(&mut g, vec![16, 1, 3, 3]),
+    );
+    for (name, t) in &mut m.tensors {
+        if name.ends_with("running_var") {
+            t.values.iter_mut().for_each(|v| *v = v.abs() + 0.5);
+        }
+    }
+    m
+}
+
+#[test]
+fn resnet_barrier_and_batchnorm_repair_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let a = digits_resnet();
+    let spec = PermSpec::resnet20(&a).unwrap();
+    let mut t = Perms::identity(&spec, &spec.validate(&a).unwrap());
+    for c in &mut t.perms {
+        c.reverse();
+    }
+    write_model(&p.join("a.safetensors"), &a).unwrap();
+    write_model(&p.join("b.safetensors"), &t.apply(&spec, &a)).unwrap();
+    let matched = rebasin(
+        &[
+            "match",
+            "a.safetensors",
+            "b.safetensors",
+            "--spec",
+            "resnet20",
+            "-o",
+            "b_aligned.safetensors",
+            "--json",
+        ],
+        p,
+    );
+    assert_eq!(stdout_json(&matched)["l2_after"].as_f64(), Some(0.0));
+    let out = rebasin(
+        &[
+            "barrier",
+            "a.safetensors",
+            "b.safetensors",
+            "--spec",
+            "resnet20",
+            "--align",
+            "wm",
+            "--bn-repair",
+            "--lambdas",
+            "3",
+            "--json",
+        ],
+        p,
+    );
+    let barriers = stdout_json(&out);
+    assert_eq!(
+        barriers["aligned"]["test"]["loss_linear"].as_f64(),
+        Some(0.0)
+    );
+    assert!(
+        barriers["naive"]["test"]["loss_linear"]
+            .as_f64()
+            .unwrap()
+            .is_finite()
+    );
+    let merged = rebasin(
+        &[
+            "merge",
+            "a.safetensors",
+            "b.safetensors",
+            "--spec",
+            "resnet20",
+            "-o",
+            "merged.safetensors",
+            "--bn-repair",
+            "--json",
+        ],
+        p,
+    );
+    assert!(
+        merged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let merged = read_model(&p.join("merged.safetensors")).unwrap();
+    let stored = &merged.get("norm1.running_var").unwrap().values;
+    let original = &a.get("norm1.running_var").unwrap().values;
+    assert_ne!(
+        stored, original,
+        "the merged model carries repaired statistics"
+    );
+    let mlp_repair = rebasin(
+        &["barrier", "a.safetensors", "b.safetensors", "--bn-repair"],
+        p,
+    );
+    assert_one_error(&mlp_repair, "--bn-repair needs a BatchNorm network");
+}
+
+#[test]
+fn bench_matches_golden_permutations() {
+    let Some(golden) = common::golden_dir() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = golden.join("wm_golden_portable.json");
+    let out = rebasin(
+        &[
+            "bench",
+            "--golden",
+            file.to_str().unwrap(),
+            "--repeats",
+            "2",
+            "--json",
+        ],
+        dir.path(),
+    );
+    let report = stdout_json(&out);
+    assert_eq!(report["perms_equal_golden"], Value::Bool(true));
+    assert_eq!(report["sweeps"].as_u64(), Some(8));
+    assert_eq!(report["seconds"].as_array().unwrap().len(), 2);
+    let one = rebasin(
+        &[
+            "bench",
+            "--golden",
+            file.to_str().unwrap(),
+            "--repeats",
+            "1",
+        ],
+        dir.path(),
+    );
+    assert_one_error(&one, "--repeats 1");
 }

@@ -236,3 +236,31 @@ fn no_partial_file_after_error() {
     assert_eq!(names, vec!["out.safetensors".to_string()]);
     assert!(target.is_dir());
 }
+
+#[test]
+fn metadata_keys_are_written_in_sorted_order() {
+    let base = portable_mlp(&[3, 4, 2], 0);
+    let keys: Vec<String> = (0..24).map(|i| format!("key.{i}")).collect();
+    let mut forward = base.clone();
+    let mut backward = base;
+    for k in &keys {
+        forward.metadata.insert(k.clone(), format!("value {k}"));
+    }
+    for k in keys.iter().rev() {
+        backward.metadata.insert(k.clone(), format!("value {k}"));
+    }
+    let first = rebasin::io::serialize_model(&forward).unwrap();
+    assert_eq!(first, rebasin::io::serialize_model(&backward).unwrap());
+    assert_eq!(
+        first,
+        rebasin::io::serialize_model(&forward.clone()).unwrap()
+    );
+    let header_len = u64::from_le_bytes(first[..8].try_into().unwrap()) as usize;
+    let header = std::str::from_utf8(&first[8..8 + header_len]).unwrap();
+    let positions: Vec<usize> = ["key.0\"", "key.1\"", "key.10\"", "key.9\""]
+        .iter()
+        .map(|k| header.find(k).unwrap())
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{header}");
+    assert_eq!(rebasin::io::parse_model(&first).unwrap(), forward);
+}

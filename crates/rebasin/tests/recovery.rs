@@ -10,6 +10,9 @@ use rebasin::prng::portable_mlp;
 use rebasin::spec::{Layout, PermSpec};
 use rebasin::wm::{Order, WmParams, weight_matching};
 
+mod common;
+use common::{resnet20, vgg};
+
 fn random_perms(spec: &PermSpec, sizes: &[usize], seed: u64) -> Perms {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let perms = sizes
@@ -286,88 +289,77 @@ fn singular_values_unchanged_by_permutation() {
     }
 }
 
-fn random_tensor(g: &mut rebasin::prng::SplitMix64, shape: Vec<usize>) -> Tensor {
-    let n: usize = shape.iter().product();
-    Tensor::from_f64(shape, (0..n).map(|_| g.next_symmetric()).collect())
-}
-
-fn add_norm(m: &mut Model, g: &mut rebasin::prng::SplitMix64, prefix: &str, c: usize) {
-    for key in ["weight", "bias", "running_mean", "running_var"] {
-        m.insert(format!("{prefix}.{key}"), random_tensor(g, vec![c]));
+/// Runs WM for B = t(A) and returns whether it found t⁻¹. When it did not,
+/// checks that it stopped at a strict local optimum of the coordinate ascent,
+/// not at a tie. No single group can improve J, J is below J(t⁻¹) and
+/// π(B) ≠ A. Three restarts (seeds seed..seed+2, largest J kept) find t⁻¹.
+fn recovers_or_local_optimum(a: &Model, spec: &PermSpec, seed: u64) -> bool {
+    if recovers(a, spec, seed) {
+        return true;
     }
-}
-
-fn resnet20(width: usize, seed: u64) -> Model {
-    let mut g = rebasin::prng::SplitMix64::new(seed);
-    let mut m = Model::default();
-    let ch = [16 * width, 32 * width, 64 * width];
-    m.insert("conv1.weight", random_tensor(&mut g, vec![ch[0], 3, 3, 3]));
-    add_norm(&mut m, &mut g, "norm1", ch[0]);
-    for s in 1..=3 {
-        for b in 0..3 {
-            let p = format!("layer{s}.{b}");
-            let c = ch[s - 1];
-            let c_in = if s > 1 && b == 0 { ch[s - 2] } else { c };
-            m.insert(
-                format!("{p}.conv1.weight"),
-                random_tensor(&mut g, vec![c, c_in, 3, 3]),
-            );
-            add_norm(&mut m, &mut g, &format!("{p}.norm1"), c);
-            m.insert(
-                format!("{p}.conv2.weight"),
-                random_tensor(&mut g, vec![c, c, 3, 3]),
-            );
-            add_norm(&mut m, &mut g, &format!("{p}.norm2"), c);
-            if s > 1 && b == 0 {
-                m.insert(
-                    format!("{p}.shortcut.0.weight"),
-                    random_tensor(&mut g, vec![c, c_in, 1, 1]),
-                );
-                add_norm(&mut m, &mut g, &format!("{p}.shortcut.1"), c);
-            }
-        }
-    }
-    m.insert("linear.weight", random_tensor(&mut g, vec![10, ch[2]]));
-    m.insert("linear.bias", random_tensor(&mut g, vec![10]));
-    m
+    let sizes = spec.validate(a).unwrap();
+    let truth = random_perms(spec, &sizes, seed).inverse();
+    let b = random_perms(spec, &sizes, seed).apply(spec, a);
+    let run = |params: WmParams| {
+        weight_matching(spec, a, &b, &params.check().unwrap(), &LsapSolver).unwrap()
+    };
+    let found = run(WmParams {
+        order: Order::Random { seed },
+        ..WmParams::default()
+    });
+    assert!(found.converged, "seed {seed}");
+    assert!(found.l2_after > 0.0, "seed {seed}");
+    let at_found = run(WmParams {
+        order: Order::Fixed,
+        init: Some(found.perms.clone()),
+        ..WmParams::default()
+    });
+    assert_eq!(
+        at_found.sweeps, 1,
+        "seed {seed}: a group step still improves J"
+    );
+    assert_eq!(at_found.perms, found.perms, "seed {seed}");
+    let at_truth = run(WmParams {
+        order: Order::Fixed,
+        init: Some(truth.clone()),
+        max_iter: 1,
+        ..WmParams::default()
+    })
+    .objective_before;
+    let gap = at_truth - found.objective_final();
+    println!(
+        "seed {seed}: local optimum with J {} below J(t⁻¹) = {at_truth}",
+        gap
+    );
+    assert!(gap > 1e-6 * at_truth, "seed {seed}: J {gap} below J(t⁻¹)");
+    let restarted = run(WmParams {
+        order: Order::Random { seed },
+        restarts: 3,
+        ..WmParams::default()
+    });
+    assert_eq!(restarted.perms, truth, "seed {seed}: restarts recover t⁻¹");
+    false
 }
 
 #[test]
 fn resnet20_permutations_recovered() {
-    for width in [1, 4] {
+    for (width, min_recovered) in [(1, 10), (4, 9)] {
         let a = resnet20(width, width as u64);
         let spec = PermSpec::resnet20(&a).unwrap();
         assert_eq!(spec.groups.len(), 12);
-        let recovered = (0..10).filter(|&seed| recovers(&a, &spec, seed)).count();
+        let recovered = (0..10)
+            .filter(|&seed| recovers_or_local_optimum(&a, &spec, seed))
+            .count();
         println!("resnet20 width {width}: {recovered}/10 recovered");
-        // NOTE: on these random (untrained) weights one width-4 order stops in a
-        // local optimum; the reference recovered 10/10 on its own test weights.
+        // NOTE: at width 4, the random group order of seed 8 lets the first sweep
+        // settle every group on a wrong assignment, with J about 4.5% of J(t⁻¹).
+        // That is a strict local optimum of coordinate ascent on these untrained
+        // uniform weights. The fixed order and restarts recover t⁻¹.
         assert!(
-            recovered >= 9,
+            recovered >= min_recovered,
             "width {width}: only {recovered}/10 recovered"
         );
     }
-}
-
-fn vgg(seed: u64, hw: usize) -> Model {
-    let mut g = rebasin::prng::SplitMix64::new(seed);
-    let mut m = Model::default();
-    m.insert("features.0.weight", random_tensor(&mut g, vec![8, 3, 3, 3]));
-    m.insert("features.0.bias", random_tensor(&mut g, vec![8]));
-    add_norm(&mut m, &mut g, "features.1", 8);
-    m.insert(
-        "features.3.weight",
-        random_tensor(&mut g, vec![12, 8, 3, 3]),
-    );
-    m.insert("features.3.bias", random_tensor(&mut g, vec![12]));
-    m.insert(
-        "classifier.0.weight",
-        random_tensor(&mut g, vec![20, 12 * hw]),
-    );
-    m.insert("classifier.0.bias", random_tensor(&mut g, vec![20]));
-    m.insert("classifier.2.weight", random_tensor(&mut g, vec![10, 20]));
-    m.insert("classifier.2.bias", random_tensor(&mut g, vec![10]));
-    m
 }
 
 #[test]

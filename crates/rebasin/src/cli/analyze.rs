@@ -24,10 +24,10 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     perms: Option<PathBuf>,
     /// Seed of the weight matching.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = super::whole::<u64>)]
     seed: u64,
     /// Number of leading singular pairs compared.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = super::whole::<usize>)]
     top_k: usize,
     /// Merged model to compare with A and with the aligned B.
     #[arg(long)]
@@ -78,13 +78,13 @@ pub fn run(a: &AnalyzeArgs) -> Result<()> {
         write_json(path, &out)?;
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        super::say(serde_json::to_string_pretty(&out)?)?;
     } else {
-        println!(
+        super::say(format_args!(
             "R_mean {:.4} before, {:.4} after matching",
             out["before"]["R_mean"].as_f64().unwrap_or(f64::NAN),
             out["after"]["R_mean"].as_f64().unwrap_or(f64::NAN)
-        );
+        ))?;
     }
     Ok(())
 }

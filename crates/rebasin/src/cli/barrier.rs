@@ -6,16 +6,14 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 use rebasin::barrier::{Barriers, Curve, interpolation_curve, lambdas};
-use rebasin::data::Digits;
 use rebasin::lap::LsapSolver;
 use rebasin::model::Model;
-use rebasin::nn::Mlp;
 use rebasin::perm::Perms;
 use rebasin::plot::{PlotSeries, render_svg};
 use rebasin::wm::{WmParams, weight_matching};
 use serde_json::{Map, Value, json};
 
-use super::{DataArgs, SpecArgs, read_model, write_json};
+use super::{BnArgs, DataArgs, Evaluator, SpecArgs, read_model, write_json};
 
 #[derive(Debug, Args)]
 pub struct BarrierArgs {
@@ -32,12 +30,14 @@ pub struct BarrierArgs {
     #[arg(long)]
     align: Option<String>,
     /// Seed of the weight matching of `--align wm`.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = super::whole::<u64>)]
     seed: u64,
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    bn: BnArgs,
     /// Number of λ values from 0 to 1.
-    #[arg(long, default_value_t = 25)]
+    #[arg(long, default_value_t = 25, allow_negative_numbers = true, value_parser = super::whole::<usize>)]
     lambdas: usize,
     /// Curve JSON output.
     #[arg(long)]
@@ -67,12 +67,12 @@ pub fn run(a: &BarrierArgs) -> Result<()> {
         &model_b,
         (&a.a.display().to_string(), &a.b.display().to_string()),
     )?;
-    Mlp::from_model(&model_a)?;
     let grid = lambdas(a.lambdas)?;
     let data = a.data.load()?;
-    let mut paths = vec![curves("naive", &model_a, &model_b, &grid, &data)?];
+    let eval = Evaluator::new(&a.spec, &a.bn, &data)?;
+    let mut paths = vec![curves("naive", &model_a, &model_b, &grid, &eval)?];
     if let Some(aligned) = aligned_b(a, &model_a, &model_b)? {
-        paths.push(curves("aligned", &model_a, &aligned, &grid, &data)?);
+        paths.push(curves("aligned", &model_a, &aligned, &grid, &eval)?);
     }
     let json = curve_json(&grid, &paths);
     if let Some(path) = &a.out_json {
@@ -85,17 +85,17 @@ pub fn run(a: &BarrierArgs) -> Result<()> {
         rebasin::io::write_atomic(path, plot(&grid, &paths, &json).as_bytes())?;
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&json["barriers"])?);
+        super::say(serde_json::to_string_pretty(&json["barriers"])?)?;
     } else {
         for p in &paths {
             let b = Barriers::from_curve(&grid, &p.test.loss, &p.test.acc);
-            println!(
+            super::say(format_args!(
                 "{}: test loss barrier {:.4} (linear), {:.4} (mean); midpoint test acc {:.2}%",
                 p.name,
                 b.loss_linear,
                 b.loss_mean,
                 100.0 * b.mid_acc
-            );
+            ))?;
         }
     }
     Ok(())
@@ -128,16 +128,16 @@ fn curves(
     a: &Model,
     b: &Model,
     grid: &[f64],
-    data: &Digits,
+    eval: &Evaluator<'_>,
 ) -> Result<PathCurves> {
-    let on = |x: &faer::Mat<f64>, y: &[usize]| -> Result<Curve> {
-        let mut eval = |m: &Model| Ok(Mlp::from_model(m)?.loss_acc(x.as_ref(), y));
-        Ok(interpolation_curve(a, b, grid, &mut eval)?)
+    let on = |train: bool| -> Result<Curve> {
+        let mut at = |m: &Model| eval.loss_acc(m, train);
+        Ok(interpolation_curve(a, b, grid, &mut at)?)
     };
     Ok(PathCurves {
         name,
-        train: on(&data.train_x, &data.train_y)?,
-        test: on(&data.test_x, &data.test_y)?,
+        train: on(true)?,
+        test: on(false)?,
     })
 }
 

@@ -31,27 +31,28 @@ pub struct MatchArgs {
     #[arg(long)]
     perms: Option<PathBuf>,
     /// Seed of the random group order.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = super::whole::<u64>)]
     seed: u64,
     /// Maximum number of sweeps.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, allow_negative_numbers = true, value_parser = super::whole::<usize>)]
     max_iter: usize,
     /// Group order: random, fixed or replay:FILE (JSON list of per-sweep orders).
     #[arg(long, default_value = "random")]
     order: String,
     /// Runs with seeds seed..seed+R−1, keeping the largest objective.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = super::whole::<usize>)]
     restarts: usize,
     /// Precision of the score-matrix products.
     #[arg(long, value_enum, default_value_t = PrecisionArg::F64)]
     precision: PrecisionArg,
     /// Relative progress tolerance (default 0 in f64, 1e-9 in f32).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     tol_rel: Option<f64>,
     /// Warm start from a rebasin-perms/1 file.
     #[arg(long)]
     init: Option<PathBuf>,
-    /// Skip the functional check of π(B) against B on the built-in MLP.
+    /// Skip the functional check of π(B) against B on the built-in forward
+    /// (MLP, or vgg and resnet20 presets).
     #[arg(long)]
     no_check: bool,
     /// Write the spec used as rebasin-spec/1 JSON.
@@ -69,13 +70,13 @@ pub struct MatchArgs {
     #[arg(long, value_enum, default_value_t = AmStatArg::Cross)]
     am_stat: AmStatArg,
     /// STE: passes over the training rows.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, allow_negative_numbers = true, value_parser = super::whole::<usize>)]
     ste_epochs: usize,
     /// STE: SGD learning rate.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
     ste_lr: f64,
     /// STE: minibatch size (the last partial batch is dropped).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, allow_negative_numbers = true, value_parser = super::whole::<usize>)]
     ste_batch: usize,
     /// STE: keep the permutations with the lowest logged loss (`best`) or the last.
     #[arg(long, default_value = "best")]
@@ -179,7 +180,10 @@ pub fn run(a: &MatchArgs) -> Result<()> {
         MethodArg::Am | MethodArg::Ste => data_driven_report(a, &spec, &model_a, &model_b)?,
     };
     let mut aligned = report.perms.apply(&spec, &model_b);
-    if !a.no_check {
+    // A JSON spec may describe a network the built-in CNN forwards do not
+    // model, so only presets and plain MLPs are checked.
+    let preset = matches!(a.spec.spec.as_str(), "mlp" | "vgg" | "resnet20");
+    if !a.no_check && (preset || rebasin::nn::Mlp::from_model(&model_b).is_ok()) {
         functional_check(&model_b, &aligned)?;
     }
     aligned
@@ -196,9 +200,9 @@ pub fn run(a: &MatchArgs) -> Result<()> {
     }
     write_outputs(a, &spec, &aligned, &report, &json)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        super::say(serde_json::to_string_pretty(&json)?)?;
     } else {
-        println!(
+        super::say(format_args!(
             "L2 {:.6} -> {:.6} in {} sweeps ({}); wrote {}",
             report.l2_before,
             report.l2_after,
@@ -209,7 +213,7 @@ pub fn run(a: &MatchArgs) -> Result<()> {
                 "max_iter reached"
             },
             a.output.display()
-        );
+        ))?;
     }
     Ok(())
 }

@@ -7,10 +7,9 @@ use clap::{Args, ValueEnum};
 use rebasin::barrier::n_model_barrier;
 use rebasin::merge::{MergeMethod, MergeParams, merge_models};
 use rebasin::model::Model;
-use rebasin::nn::Mlp;
 use serde_json::{Value, json};
 
-use super::{DataArgs, SpecArgs, parse_dtype, read_model, set_float_dtype};
+use super::{BnArgs, DataArgs, Evaluator, SpecArgs, parse_dtype, read_model, set_float_dtype};
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -25,10 +24,10 @@ pub struct MergeArgs {
     #[arg(long, value_enum, default_value_t = MethodArg::Mergemany)]
     method: MethodArg,
     /// Comma-separated weights summing to 1 (default 1/N each).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     weights: Option<String>,
     /// Seed of the model order and the inner weight matching.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = super::whole::<u64>)]
     seed: u64,
     /// Folder for the aligned copies π_i(θ_i), written as aligned_{i}.safetensors.
     #[arg(long)]
@@ -41,6 +40,8 @@ pub struct MergeArgs {
     evaluate: bool,
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    bn: BnArgs,
     /// Print the report as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -88,7 +89,17 @@ pub fn run(a: &MergeArgs) -> Result<()> {
     };
     let options = params.check(models.len())?;
     let report = merge_models(&spec, &models, &options)?;
-    let mut merged = report.merged.clone();
+    let data = (a.evaluate || a.bn.bn_repair)
+        .then(|| a.data.load())
+        .transpose()?;
+    let eval = data
+        .as_ref()
+        .map(|d| Evaluator::new(&a.spec, &a.bn, d))
+        .transpose()?;
+    let mut merged = match &eval {
+        Some(e) if a.bn.bn_repair => e.prepare(&report.merged)?,
+        _ => report.merged.clone(),
+    };
     if let Some(d) = &a.dtype {
         set_float_dtype(&mut merged, parse_dtype(d)?);
     }
@@ -108,27 +119,29 @@ pub fn run(a: &MergeArgs) -> Result<()> {
         "weights": report.weights, "rounds": report.rounds, "converged": report.converged,
         "perms": report.perms.iter().map(|p| p.to_json()["groups"].clone()).collect::<Vec<Value>>(),
     });
-    if a.evaluate {
-        json["evaluation"] = evaluate(a, &models, &report.merged, &report.weights)?;
+    if let Some(eval) = eval.as_ref().filter(|_| a.evaluate) {
+        json["evaluation"] = evaluate(eval, &models, &report.merged, &report.weights)?;
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        super::say(serde_json::to_string_pretty(&json)?)?;
     } else {
-        println!(
+        super::say(format_args!(
             "merged {} models in {} rounds; wrote {}",
             a.models.len(),
             report.rounds,
             a.output.display()
-        );
+        ))?;
     }
     Ok(())
 }
 
-fn evaluate(a: &MergeArgs, models: &[Model], merged: &Model, weights: &[f64]) -> Result<Value> {
-    let data = a.data.load()?;
-    let eval = |m: &Model| -> Result<(f64, f64)> {
-        Ok(Mlp::from_model(m)?.loss_acc(data.test_x.as_ref(), &data.test_y))
-    };
+fn evaluate(
+    ev: &Evaluator<'_>,
+    models: &[Model],
+    merged: &Model,
+    weights: &[f64],
+) -> Result<Value> {
+    let eval = |m: &Model| -> Result<(f64, f64)> { Ok(ev.loss_acc(m, false)?) };
     let endpoints: Vec<(f64, f64)> = models.iter().map(eval).collect::<Result<_>>()?;
     let refs: Vec<&Model> = models.iter().collect();
     let naive = eval(&Model::weighted_sum(&refs, weights))?;

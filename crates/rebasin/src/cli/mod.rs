@@ -2,6 +2,7 @@
 
 mod analyze;
 mod barrier;
+mod bench;
 mod matching;
 mod merge;
 mod train;
@@ -11,8 +12,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rebasin::cnn::{Cnn, Image, repair_batchnorm};
 use rebasin::data::{Digits, Split};
 use rebasin::model::{Dtype, Model};
+use rebasin::nn::Mlp;
 use rebasin::spec::{Layout, PermSpec};
 
 /// Permutation alignment of neural networks (Git Re-Basin weight matching),
@@ -36,6 +39,8 @@ enum Command {
     Barrier(barrier::BarrierArgs),
     /// Singular values and singular-vector alignment before and after matching.
     Analyze(analyze::AnalyzeArgs),
+    /// Time weight matching on the portable MLP pair with replayed orders.
+    Bench(bench::BenchArgs),
 }
 
 /// Options that choose the permutation spec.
@@ -68,7 +73,7 @@ struct DataArgs {
     #[arg(long)]
     split: Option<PathBuf>,
     /// Seed of our own split when `--split` is absent.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = whole::<u64>)]
     split_seed: u64,
 }
 
@@ -82,6 +87,91 @@ impl DataArgs {
             None => Split::seeded(self.split_seed),
         };
         Ok(Digits::load(&split)?)
+    }
+}
+
+/// BatchNorm options of commands that evaluate models.
+#[derive(Debug, Args)]
+struct BnArgs {
+    /// Recompute the BatchNorm running statistics on the training split before
+    /// every evaluation (vgg and resnet20 models; merge also writes the repaired model).
+    #[arg(long)]
+    bn_repair: bool,
+    /// Rows per minibatch of the BatchNorm repair pass.
+    #[arg(long, default_value_t = 256, allow_negative_numbers = true, value_parser = whole::<usize>)]
+    bn_batch: usize,
+}
+
+/// The built-in forward pass chosen by `--spec`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Forward {
+    Mlp,
+    Vgg,
+    ResNet,
+}
+
+/// Digits images are one 8×8 channel.
+const DIGITS_IMAGE: Image = Image { c: 1, h: 8, w: 8 };
+
+/// Loss and accuracy of models on the digits data through a built-in forward.
+struct Evaluator<'d> {
+    forward: Forward,
+    data: &'d Digits,
+    bn_batch: Option<usize>,
+}
+
+impl<'d> Evaluator<'d> {
+    fn new(spec: &SpecArgs, bn: &BnArgs, data: &'d Digits) -> Result<Self> {
+        let forward = match spec.spec.as_str() {
+            "vgg" => Forward::Vgg,
+            "resnet20" => Forward::ResNet,
+            _ => Forward::Mlp,
+        };
+        if bn.bn_repair && forward == Forward::Mlp {
+            bail!(
+                "--bn-repair needs a BatchNorm network: pass --spec vgg or --spec resnet20 (the built-in MLP has no BatchNorm)"
+            );
+        }
+        if bn.bn_repair && bn.bn_batch == 0 {
+            bail!("invalid --bn-batch 0: use a batch size ≥ 1 such as 256");
+        }
+        Ok(Self {
+            forward,
+            data,
+            bn_batch: bn.bn_repair.then_some(bn.bn_batch),
+        })
+    }
+
+    fn cnn<'m>(&self, m: &'m Model) -> rebasin::Result<Cnn<'m>> {
+        match self.forward {
+            Forward::Vgg => Cnn::vgg(m),
+            _ => Cnn::resnet(m),
+        }
+    }
+
+    /// Returns `m` with repaired BatchNorm statistics when `--bn-repair` is set.
+    fn prepare(&self, m: &Model) -> rebasin::Result<Model> {
+        match (self.forward, self.bn_batch) {
+            (Forward::Mlp, _) | (_, None) => Ok(m.clone()),
+            (_, Some(batch)) => {
+                let x = self.data.train_x.as_ref();
+                repair_batchnorm(&self.cnn(m)?, x, DIGITS_IMAGE, batch)
+            }
+        }
+    }
+
+    /// Returns (mean cross-entropy, accuracy) on the training or test split.
+    fn loss_acc(&self, m: &Model, train: bool) -> rebasin::Result<(f64, f64)> {
+        let (x, y) = if train {
+            (self.data.train_x.as_ref(), &self.data.train_y)
+        } else {
+            (self.data.test_x.as_ref(), &self.data.test_y)
+        };
+        let m = self.prepare(m)?;
+        match self.forward {
+            Forward::Mlp => Ok(Mlp::from_model(&m)?.loss_acc(x, y)),
+            _ => self.cnn(&m)?.loss_acc(x, DIGITS_IMAGE, y),
+        }
     }
 }
 
@@ -106,6 +196,18 @@ impl SpecArgs {
             }
         }
     }
+}
+
+/// Parses a whole-number flag value, so that a negative or fractional value gets
+/// one clear message.
+fn whole<T: std::str::FromStr>(s: &str) -> std::result::Result<T, String> {
+    s.parse()
+        .map_err(|_| format!("{s:?} is not a whole number ≥ 0; pass one such as 10"))
+}
+
+/// Reads a JSON file.
+fn read_json_value(path: &Path) -> Result<serde_json::Value> {
+    Ok(rebasin::io::read_json(path)?)
 }
 
 /// Reads a model, naming the file in the error.
@@ -167,12 +269,35 @@ pub fn run() -> i32 {
         Command::Merge(a) => merge::run(&a),
         Command::Barrier(a) => barrier::run(&a),
         Command::Analyze(a) => analyze::run(&a),
+        Command::Bench(a) => bench::run(&a),
     };
     match result {
         Ok(()) => 0,
+        // The reader of stdout went away (`rebasin ... | head`): nothing to report.
+        Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
             eprintln!("error: {e}");
             1
         }
     }
+}
+
+/// Writes `text` and a newline to stdout.
+///
+/// # Errors
+/// The write error, for example a broken pipe when the reader has exited.
+fn say(text: impl std::fmt::Display) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .context("writing to stdout failed")
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

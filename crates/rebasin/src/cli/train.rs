@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 use rebasin::nn::Mlp;
-use rebasin::train::{TrainParams, train_mlp};
+use rebasin::train::{MAX_LAYERS, TrainParams, train_mlp};
 use serde_json::json;
 
 use super::{DataArgs, parse_dtype, set_float_dtype};
@@ -18,19 +18,19 @@ pub struct TrainArgs {
     #[arg(long, default_value = "64-256x3-10")]
     arch: String,
     /// Passes over the training rows.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, allow_negative_numbers = true, value_parser = super::whole::<usize>)]
     epochs: usize,
     /// Learning rate of SGD.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
     lr: f64,
     /// Momentum μ of SGD (v = μv + g).
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
     momentum: f64,
     /// Minibatch size; the last partial batch is kept.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, allow_negative_numbers = true, value_parser = super::whole::<usize>)]
     batch: usize,
     /// Seed of the initialisation; the shuffle uses seed + 1000.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = super::whole::<u64>)]
     seed: u64,
     /// Output safetensors file.
     #[arg(short = 'o', long)]
@@ -56,6 +56,11 @@ pub fn parse_arch(arch: &str) -> Result<Vec<usize>> {
         if let Some((w, d)) = p.split_once('x') {
             let w: usize = w.parse().map_err(|_| invalid())?;
             let d: usize = d.parse().map_err(|_| invalid())?;
+            if d > MAX_LAYERS {
+                bail!(
+                    "invalid --arch {arch:?}: depth {d} is above the limit of {MAX_LAYERS} layers"
+                );
+            }
             sizes.extend(std::iter::repeat_n(w, d));
         } else {
             sizes.push(p.parse().map_err(|_| invalid())?);
@@ -101,14 +106,14 @@ pub fn run(a: &TrainArgs) -> Result<()> {
     set_float_dtype(&mut model, dtype);
     rebasin::io::write_model(&a.output, &model)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        super::say(serde_json::to_string_pretty(&report)?)?;
     } else {
-        println!(
+        super::say(format_args!(
             "wrote {}: train loss {train_loss:.4} acc {:.2}%, test loss {test_loss:.4} acc {:.2}%",
             a.output.display(),
             100.0 * train_acc,
             100.0 * test_acc
-        );
+        ))?;
     }
     Ok(())
 }

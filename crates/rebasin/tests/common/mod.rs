@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use rebasin::model::{Model, Tensor};
+use rebasin::prng::SplitMix64;
 use serde_json::Value;
 
 /// Returns the rebasin golden folder from `NORMLAB_REBASIN_GOLDEN` or
@@ -89,4 +90,72 @@ pub fn assert_close(actual: f64, expected: f64, tol: f64, what: &str) {
         (actual - expected).abs() <= tol * scale,
         "{what}: got {actual}, expected {expected}"
     );
+}
+
+/// Random tensor with values `2u − 1`.
+pub fn random_tensor(g: &mut SplitMix64, shape: Vec<usize>) -> Tensor {
+    let n: usize = shape.iter().product();
+    Tensor::from_f64(shape, (0..n).map(|_| g.next_symmetric()).collect())
+}
+
+pub fn add_norm(m: &mut Model, g: &mut SplitMix64, prefix: &str, c: usize) {
+    for key in ["weight", "bias", "running_mean", "running_var"] {
+        m.insert(format!("{prefix}.{key}"), random_tensor(g, vec![c]));
+    }
+}
+
+pub fn resnet20(width: usize, seed: u64) -> Model {
+    let mut g = SplitMix64::new(seed);
+    let mut m = Model::default();
+    let ch = [16 * width, 32 * width, 64 * width];
+    m.insert("conv1.weight", random_tensor(&mut g, vec![ch[0], 3, 3, 3]));
+    add_norm(&mut m, &mut g, "norm1", ch[0]);
+    for s in 1..=3 {
+        for b in 0..3 {
+            let p = format!("layer{s}.{b}");
+            let c = ch[s - 1];
+            let c_in = if s > 1 && b == 0 { ch[s - 2] } else { c };
+            m.insert(
+                format!("{p}.conv1.weight"),
+                random_tensor(&mut g, vec![c, c_in, 3, 3]),
+            );
+            add_norm(&mut m, &mut g, &format!("{p}.norm1"), c);
+            m.insert(
+                format!("{p}.conv2.weight"),
+                random_tensor(&mut g, vec![c, c, 3, 3]),
+            );
+            add_norm(&mut m, &mut g, &format!("{p}.norm2"), c);
+            if s > 1 && b == 0 {
+                m.insert(
+                    format!("{p}.shortcut.0.weight"),
+                    random_tensor(&mut g, vec![c, c_in, 1, 1]),
+                );
+                add_norm(&mut m, &mut g, &format!("{p}.shortcut.1"), c);
+            }
+        }
+    }
+    m.insert("linear.weight", random_tensor(&mut g, vec![10, ch[2]]));
+    m.insert("linear.bias", random_tensor(&mut g, vec![10]));
+    m
+}
+
+pub fn vgg(seed: u64, hw: usize) -> Model {
+    let mut g = SplitMix64::new(seed);
+    let mut m = Model::default();
+    m.insert("features.0.weight", random_tensor(&mut g, vec![8, 3, 3, 3]));
+    m.insert("features.0.bias", random_tensor(&mut g, vec![8]));
+    add_norm(&mut m, &mut g, "features.1", 8);
+    m.insert(
+        "features.3.weight",
+        random_tensor(&mut g, vec![12, 8, 3, 3]),
+    );
+    m.insert("features.3.bias", random_tensor(&mut g, vec![12]));
+    m.insert(
+        "classifier.0.weight",
+        random_tensor(&mut g, vec![20, 12 * hw]),
+    );
+    m.insert("classifier.0.bias", random_tensor(&mut g, vec![20]));
+    m.insert("classifier.2.weight", random_tensor(&mut g, vec![10, 20]));
+    m.insert("classifier.2.bias", random_tensor(&mut g, vec![10]));
+    m
 }
