@@ -1,0 +1,145 @@
+"""Time numpy (and torch, when installed) peers of `mnn bench metrics`.
+
+The peers implement the definitions directly: centre the columns over tokens,
+scale rows to unit length (Z), then
+  mnn      sum of the min(N, d) largest column norms of Z, divided by N;
+  me-svd   singular values of A/tr(A), A = Z^T Z / N (the reference route);
+  me-eigh  eigvalsh of A (d x d);
+  me-gram  eigvalsh of Z Z^T / N (N x N).
+The entropy ops report H in nats, the mnn op reports MNN, as `mnn bench` does.
+Every op includes the preprocessing from the float32 file, like ours.
+
+Each op runs once as warm-up, then RUNS timed runs (time.perf_counter). One
+JSON line per (impl, op, shape) goes to stdout with the median and minimum.
+
+Usage: python metric_peer.py NPY_DIR [RUNS] [--ops mnn,me-svd,...] [--max-dense-d D] [--torch]
+Set OPENBLAS_NUM_THREADS=1 (and MKL/OMP) before starting Python to pin threads.
+"""
+
+import argparse
+import glob
+import json
+import os
+import re
+import sys
+import time
+
+import numpy as np
+
+
+def normalized(r):
+    c = r.astype(np.float64) - r.astype(np.float64).mean(axis=0)
+    return c / np.linalg.norm(c, axis=1, keepdims=True)
+
+
+def entropy(p):
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum())
+
+
+def np_mnn(r):
+    z = normalized(r)
+    norms = np.sqrt((z * z).sum(axis=0))
+    top = min(z.shape)
+    return float(np.sort(norms)[::-1][:top].sum() / z.shape[0])
+
+
+def np_me_svd(r):
+    z = normalized(r)
+    a = z.T @ z / z.shape[0]
+    return entropy(np.linalg.svd(a / np.trace(a), compute_uv=False))
+
+
+def np_me_eigh(r):
+    z = normalized(r)
+    a = z.T @ z / z.shape[0]
+    return entropy(np.linalg.eigvalsh(a) / np.trace(a))
+
+
+def np_me_gram(r):
+    z = normalized(r)
+    g = z @ z.T / z.shape[0]
+    return entropy(np.linalg.eigvalsh(g) / np.trace(g))
+
+
+NUMPY_OPS = {"mnn": np_mnn, "me-svd": np_me_svd, "me-eigh": np_me_eigh, "me-gram": np_me_gram}
+
+
+def torch_ops():
+    import torch
+
+    torch.set_num_threads(1)
+
+    def prep(r):
+        x = torch.from_numpy(r).double()
+        c = x - x.mean(dim=0)
+        return c / c.norm(dim=1, keepdim=True)
+
+    def t_entropy(p):
+        p = p[p > 0]
+        return float(-(p * p.log()).sum())
+
+    def mnn(r):
+        z = prep(r)
+        norms = z.norm(dim=0)
+        return float(norms.topk(min(z.shape)).values.sum() / z.shape[0])
+
+    def me_svd(r):
+        z = prep(r)
+        a = z.T @ z / z.shape[0]
+        return t_entropy(torch.svd(a / a.trace(), compute_uv=False).S)
+
+    def me_eigh(r):
+        z = prep(r)
+        a = z.T @ z / z.shape[0]
+        return t_entropy(torch.linalg.eigvalsh(a) / a.trace())
+
+    def me_gram(r):
+        z = prep(r)
+        g = z @ z.T / z.shape[0]
+        return t_entropy(torch.linalg.eigvalsh(g) / g.trace())
+
+    return {"mnn": mnn, "me-svd": me_svd, "me-eigh": me_eigh, "me-gram": me_gram}
+
+
+def time_op(fn, r, runs):
+    value = fn(r)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn(r)
+        times.append((time.perf_counter() - start) * 1e3)
+    return value, float(np.median(times)), float(min(times))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("npy_dir")
+    parser.add_argument("runs", nargs="?", type=int, default=7)
+    parser.add_argument("--ops", default="mnn,me-gram,me-eigh,me-svd")
+    parser.add_argument("--max-dense-d", type=int, default=4096)
+    parser.add_argument("--torch", action="store_true")
+    args = parser.parse_args()
+
+    impls = {"numpy": NUMPY_OPS}
+    if args.torch:
+        impls["torch"] = torch_ops()
+    threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "0"))
+    files = glob.glob(os.path.join(args.npy_dir, "randn_*x*_seed*.npy"))
+    shape_of = lambda path: tuple(int(v) for v in re.search(r"randn_(\d+)x(\d+)_", path).groups())
+    for path in sorted(files, key=shape_of):
+        n, d = shape_of(path)
+        r = np.load(path)
+        for impl, ops in impls.items():
+            for op in args.ops.split(","):
+                if op in ("me-svd", "me-eigh") and d > args.max_dense_d:
+                    continue
+                value, median_ms, min_ms = time_op(ops[op], r, args.runs)
+                record = {"impl": impl, "op": op, "n": n, "d": d, "threads": threads,
+                          "repeat": args.runs, "median_ms": median_ms, "min_ms": min_ms,
+                          "value": value}
+                print(json.dumps(record), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Print a Markdown table of `mnn bench metrics` and metric_peer.py JSON lines.
+
+Usage: python table.py RESULTS.jsonl [MORE.jsonl ...]
+Rows are shapes; columns are the median milliseconds of each (impl, op), then
+the ratios numpy/ours for each op and our me-svd/me-auto. Our me-auto
+stands in for me-gram when that was not run and N <= d (the same route).
+"""
+
+import json
+import sys
+
+OPS = ["mnn", "me-auto", "me-gram", "me-eigh", "me-svd"]
+
+
+def main():
+    records = {}
+    for path in sys.argv[1:]:
+        with open(path) as handle:
+            for line in handle:
+                if line.strip():
+                    r = json.loads(line)
+                    records[(r["impl"], r["op"], r["n"], r["d"])] = r
+    shapes = sorted({(n, d) for (_, _, n, d) in records})
+    impls = sorted({impl for (impl, _, _, _) in records})
+    columns = [(impl, op) for impl in impls for op in OPS if any(k[:2] == (impl, op) for k in records)]
+    header = ["N×d"] + [f"{impl} {op}" for impl, op in columns]
+    header += [f"numpy/ours {op}" for op in OPS if op != "me-auto"] + ["ours svd/auto"]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for n, d in shapes:
+        cell = lambda impl, op: records.get((impl, op, n, d), {}).get("median_ms")
+        row = [f"{n}×{d}"]
+        row += [fmt(cell(impl, op)) for impl, op in columns]
+        for op in OPS:
+            if op == "me-auto":
+                continue
+            # For N <= d our me-auto is the Gram route, so it stands in for me-gram.
+            ours = cell("mnn-rs", op) or (cell("mnn-rs", "me-auto") if op == "me-gram" and n <= d else None)
+            peer = cell("numpy", op)
+            row.append(f"{peer / ours:.2f}" if ours and peer else "–")
+        svd, auto = cell("mnn-rs", "me-svd"), cell("mnn-rs", "me-auto")
+        row.append(f"{svd / auto:.1f}" if svd and auto else "–")
+        print("| " + " | ".join(row) + " |")
+
+
+def fmt(value):
+    if value is None:
+        return "–"
+    return f"{value:.3g}" if value < 100 else f"{value:.0f}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,7 @@
+//! Bound answers: extraction from an answer sentence and equivalence with the gold.
+
+mod equiv;
+mod extract;
+
+pub use equiv::{Verdict, equivalent, equivalent_str};
+pub use extract::{BoundExtraction, extract_bound};

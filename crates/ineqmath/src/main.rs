@@ -1,0 +1,531 @@
+//! The `ineqmath` command: the IneqMath final-answer judge on response files.
+//!
+//! ```text
+//! ineqmath score --results dev-responses/zero-shot.json --answer-judge det --json
+//! ineqmath equiv 'C=\frac{1}{\sqrt2}' 'C=\frac{\sqrt2}{2}'
+//! ineqmath extract --type relation --parity --text 'answer is (D) since x = 1'
+//! ineqmath bench --results dev-responses/zero-shot.json --repeat 200
+//! ```
+//!
+//! Errors print one line `error: …` on stderr and exit with status 1.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ineqmath::data::{ProblemType, load_problems, load_responses};
+use ineqmath::run::{ScoreOptions, ScoreRun, score_file};
+use ineqmath::stats::{SplitStats, split_stats};
+use ineqmath::{
+    BoundExtraction, Rules, equivalent_str, extract_bound, extract_relation, judge_record,
+    locate_answer,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "ineqmath",
+    version,
+    about = "The IneqMath benchmark: judge final answers of inequality problems exactly"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Judges the final answers of a response file and prints the reference scores.
+    Score(ScoreArgs),
+    /// Compares two bound answers: verdict, method and |Δ|.
+    Equiv(EquivArgs),
+    /// Locates the answer sentence of a text and extracts its answer.
+    Extract(ExtractArgs),
+    /// Measures the judging throughput of the deterministic path on one thread.
+    Bench(BenchArgs),
+    /// Summarizes the data files.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Writes a leaderboard-schema report from answer_eval.jsonl.
+    Report(ReportArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Json,
+    Markdown,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Per-item verdicts written by `score --out-dir`.
+    #[arg(long)]
+    answer: PathBuf,
+    /// Model name for the `Model` field.
+    #[arg(long, default_value = "unknown")]
+    model_name: String,
+    /// Token limit of the solver run, for `Max Tokens`.
+    #[arg(long)]
+    max_tokens: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "json")]
+    format: ReportFormat,
+    /// Write the report to this file (through a temporary file and a rename).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Counts problems, types, gold-answer kinds and relation options per split.
+    Stats(StatsArgs),
+}
+
+#[derive(Args)]
+struct StatsArgs {
+    /// Folder with train.json, dev.json and test.json (missing files are skipped).
+    #[arg(long)]
+    data_dir: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum JudgeMode {
+    /// Deterministic rules, no LLM.
+    Det,
+    /// Deterministic rules with an LLM fallback (not available yet).
+    Hybrid,
+    /// LLM extraction and comparison of every bound answer (not available yet).
+    Llm,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TypeName {
+    Bound,
+    Relation,
+}
+
+#[derive(Args)]
+struct CommonArgs {
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Seed of the random streams; the deterministic judge draws none, so it
+    /// does not change the verdicts.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct ScoreArgs {
+    /// Response file: a JSON array, an object keyed by data_id, or JSON lines.
+    #[arg(long)]
+    results: PathBuf,
+    /// Problem file (such as dev.json) for answers that records lack; with the
+    /// default rules its items absent from the results count as incorrect.
+    #[arg(long)]
+    gold: Option<PathBuf>,
+    /// Final-answer judge.
+    #[arg(long, value_enum, default_value = "det")]
+    answer_judge: JudgeMode,
+    /// Reproduce the reference judge's rules, quirks included.
+    #[arg(long)]
+    parity: bool,
+    /// Skip malformed records (listed in the output) instead of failing.
+    #[arg(long)]
+    skip_malformed: bool,
+    /// Write answer_eval.jsonl and scores.json into this folder.
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args)]
+struct EquivArgs {
+    /// Gold answer, such as 'C=\frac{1}{\sqrt2}'.
+    gold: String,
+    /// Predicted answer.
+    pred: String,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args)]
+struct ExtractArgs {
+    /// Problem type.
+    #[arg(long = "type", value_enum)]
+    ptype: TypeName,
+    /// Response text.
+    #[arg(long)]
+    text: String,
+    /// Reproduce the reference judge's rules.
+    #[arg(long)]
+    parity: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Response file with gold answers in the records.
+    #[arg(long)]
+    results: PathBuf,
+    /// Passes over the file; the median pass time is reported.
+    #[arg(long, default_value_t = 100)]
+    repeat: usize,
+    /// Use the reference rules.
+    #[arg(long)]
+    parity: bool,
+    /// Judge only the records of this type.
+    #[arg(long = "type", value_enum)]
+    ptype: Option<TypeName>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Score(args) => run_score(&args),
+        Command::Equiv(args) => run_equiv(&args),
+        Command::Extract(args) => run_extract(&args),
+        Command::Bench(args) => run_bench(&args),
+        Command::Data(DataCommand::Stats(args)) => run_stats(&args),
+        Command::Report(args) => run_report(&args),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn rules(parity: bool) -> Rules {
+    if parity { Rules::Parity } else { Rules::Strict }
+}
+
+fn print(text: &str) -> Result<()> {
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn run_score(args: &ScoreArgs) -> Result<()> {
+    if args.answer_judge != JudgeMode::Det {
+        bail!(
+            "--answer-judge hybrid and llm need the LLM layer, which this build lacks; use --answer-judge det"
+        );
+    }
+    let options = ScoreOptions {
+        rules: rules(args.parity),
+        skip_malformed: args.skip_malformed,
+    };
+    tracing::info!(results = %args.results.display(), rules = options.rules.name(), "scoring started");
+    let run = score_file(&args.results, args.gold.as_deref(), options)?;
+    tracing::info!(
+        items = run.evals.len(),
+        skipped = run.skipped.len(),
+        "scoring finished"
+    );
+    if let Some(dir) = &args.out_dir {
+        write_outputs(dir, &run)?;
+    }
+    let text = if args.common.json {
+        format!("{}\n", serde_json::to_string_pretty(&run)?)
+    } else {
+        score_table(&run)
+    };
+    print(&text)
+}
+
+fn score_table(run: &ScoreRun) -> String {
+    let mut t = String::from("group\ttotal\tcorrect\taccuracy\n");
+    t.push_str(&format!(
+        "all\t{}\t{}\t{}\n",
+        run.all.total, run.all.correct, run.all.accuracy
+    ));
+    t.push_str(&format!(
+        "bound\t{}\t{}\t{}\n",
+        run.bound.total, run.bound.correct, run.bound.accuracy
+    ));
+    t.push_str(&format!(
+        "relation\t{}\t{}\t{}\n",
+        run.relation.total, run.relation.correct, run.relation.accuracy
+    ));
+    t.push_str(&format!(
+        "empty {}  unparsed {}  errors {}  missing {}  skipped {}  llm_calls {}\n",
+        run.all.empty_responses,
+        run.unparsed,
+        run.record_errors,
+        run.missing.len(),
+        run.skipped.len(),
+        run.llm_calls
+    ));
+    t
+}
+
+fn write_outputs(dir: &Path, run: &ScoreRun) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    let mut lines = String::new();
+    for eval in &run.evals {
+        lines.push_str(&serde_json::to_string(eval)?);
+        lines.push('\n');
+    }
+    write_atomic(&dir.join("answer_eval.jsonl"), lines.as_bytes())?;
+    let scores = format!("{}\n", serde_json::to_string_pretty(&run.scores)?);
+    write_atomic(&dir.join("scores.json"), scores.as_bytes())
+}
+
+/// Writes through a hidden temporary file in the same folder and a rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn run_equiv(args: &EquivArgs) -> Result<()> {
+    let verdict = equivalent_str(&args.gold, &args.pred);
+    let text = if args.common.json {
+        format!("{}\n", serde_json::to_string(&verdict)?)
+    } else {
+        let diff = verdict
+            .abs_diff
+            .map_or("-".to_string(), |d| format!("{d:e}"));
+        format!(
+            "{}\t{}\t|Δ| {}\n",
+            if verdict.equal {
+                "equivalent"
+            } else {
+                "not equivalent"
+            },
+            verdict.method.name(),
+            diff
+        )
+    };
+    print(&text)
+}
+
+fn run_extract(args: &ExtractArgs) -> Result<()> {
+    let rules = rules(args.parity);
+    let sentence = locate_answer(&args.text, rules);
+    let extracted = match args.ptype {
+        TypeName::Relation => extract_relation(&sentence, rules).map(|o| o.canonical().to_string()),
+        TypeName::Bound => match extract_bound(&sentence) {
+            BoundExtraction::Expr(text) => Some(text),
+            BoundExtraction::Approximate => Some("(approximation)".to_string()),
+            BoundExtraction::Missing => None,
+        },
+    };
+    let text = if args.common.json {
+        let record = serde_json::json!({ "answer_sentence": sentence, "extracted": extracted, "rules": rules.name() });
+        format!("{record}\n")
+    } else {
+        format!(
+            "sentence\t{sentence}\nextracted\t{}\n",
+            extracted.as_deref().unwrap_or("-")
+        )
+    };
+    print(&text)
+}
+
+fn run_bench(args: &BenchArgs) -> Result<()> {
+    if args.repeat == 0 {
+        bail!("invalid --repeat 0: give at least 1 pass");
+    }
+
+    let rules = rules(args.parity);
+    let mut records = load_responses(&args.results, false)?.records;
+    if let Some(ptype) = args.ptype {
+        let selected = match ptype {
+            TypeName::Bound => ProblemType::Bound,
+            TypeName::Relation => ProblemType::Relation,
+        };
+        records.retain(|r| r.ptype == selected);
+    }
+    if records.is_empty() {
+        bail!(
+            "{} has no records to judge; check --type",
+            args.results.display()
+        );
+    }
+    if records
+        .iter()
+        .any(|r| r.answer.as_deref().unwrap_or("").is_empty())
+    {
+        bail!(
+            "{} has records without a gold answer; bench reads the gold answer from each record, so use a file such as the dev responses",
+            args.results.display()
+        );
+    }
+
+    tracing::info!(
+        records = records.len(),
+        passes = args.repeat,
+        "benchmark started"
+    );
+    let mut wall = Vec::with_capacity(args.repeat);
+    let mut correct = 0;
+    let cpu_start = thread_cpu_seconds();
+    for _ in 0..args.repeat {
+        let start = Instant::now();
+        correct = 0;
+        for record in &records {
+            let gold = record.answer.as_deref().unwrap_or("");
+            correct += usize::from(judge_record(record, gold, None, rules).is_correct);
+        }
+        wall.push(start.elapsed().as_secs_f64());
+    }
+
+    // The kernel's on-CPU clock advances in scheduler ticks, so it is read once
+    // around all passes. On a shared machine the thread waits for a core, and
+    // on-CPU time measures the code rather than the wait.
+    let cpu_total = match (cpu_start, thread_cpu_seconds()) {
+        (Some(a), Some(b)) if b > a => Some(b - a),
+        _ => None,
+    };
+    let timing = BenchTiming {
+        wall: Summary::of(&mut wall),
+        cpu_total,
+        judged: records.len() * args.repeat,
+    };
+    print(&bench_report(args, rules, records.len(), correct, &timing)?)
+}
+
+/// Pass times of a benchmark run.
+struct BenchTiming {
+    wall: Summary,
+    cpu_total: Option<f64>,
+    judged: usize,
+}
+
+fn bench_report(
+    args: &BenchArgs,
+    rules: Rules,
+    records: usize,
+    correct: usize,
+    timing: &BenchTiming,
+) -> Result<String> {
+    let per_cpu_second = timing.cpu_total.map(|t| timing.judged as f64 / t);
+    let per_wall_second = records as f64 / timing.wall.median;
+    if args.common.json {
+        let record = serde_json::json!({
+            "records": records, "passes": args.repeat, "correct": correct, "rules": rules.name(),
+            "wall_pass_s": timing.wall, "cpu_total_s": timing.cpu_total,
+            "responses_per_cpu_s": per_cpu_second, "responses_per_wall_s_median": per_wall_second,
+        });
+        return Ok(format!("{record}\n"));
+    }
+    let cpu = per_cpu_second.map_or("n/a".to_string(), |r| {
+        format!(
+            "{:.1} µs per response, {r:.0} responses per CPU second",
+            1e6 / r
+        )
+    });
+    Ok(format!(
+        "records {records}  passes {}  correct {correct}\nmedian pass {:.3} ms wall ({per_wall_second:.0} responses/s)\non-CPU: {cpu}\n",
+        args.repeat,
+        timing.wall.median * 1e3,
+    ))
+}
+
+/// Median, minimum and maximum of pass times in seconds.
+#[derive(serde::Serialize)]
+struct Summary {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Summary {
+    fn of(values: &mut [f64]) -> Summary {
+        values.sort_by(f64::total_cmp);
+        Summary {
+            median: values[values.len() / 2],
+            min: values[0],
+            max: values[values.len() - 1],
+        }
+    }
+}
+
+/// On-CPU time of the calling thread in seconds, from the first field of
+/// `/proc/thread-self/schedstat` (nanoseconds; Linux only).
+fn thread_cpu_seconds() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(nanos as f64 * 1e-9)
+}
+
+fn run_stats(args: &StatsArgs) -> Result<()> {
+    let mut splits: Vec<(&str, SplitStats)> = Vec::new();
+    for split in ["train", "dev", "test"] {
+        let path = args.data_dir.join(format!("{split}.json"));
+        if !path.exists() {
+            tracing::warn!(path = %path.display(), "split file not found, skipped");
+            continue;
+        }
+        splits.push((split, split_stats(&load_problems(&path)?)));
+    }
+    if splits.is_empty() {
+        bail!(
+            "no train.json, dev.json or test.json in {}; pass the IneqMath data folder with --data-dir",
+            args.data_dir.display()
+        );
+    }
+
+    let text = if args.common.json {
+        let map: serde_json::Map<String, serde_json::Value> = splits
+            .iter()
+            .map(|(name, stats)| Ok((name.to_string(), serde_json::to_value(stats)?)))
+            .collect::<Result<_>>()?;
+        format!("{}\n", serde_json::to_string_pretty(&map)?)
+    } else {
+        let mut t = String::from("split\tproblems\tbound\trelation\tbound golds\trelation golds\n");
+        for (name, s) in &splits {
+            t.push_str(&format!(
+                "{name}\t{}\t{}\t{}\t{:?}\t{:?}\n",
+                s.problems, s.bound, s.relation, s.bound_golds, s.relation_golds
+            ));
+        }
+        t
+    };
+    print(&text)
+}
+
+fn run_report(args: &ReportArgs) -> Result<()> {
+    let evals = ineqmath::report::read_answer_eval(&args.answer)?;
+    if evals.is_empty() {
+        bail!(
+            "{} has no verdicts; run `ineqmath score --out-dir` first",
+            args.answer.display()
+        );
+    }
+    let info = ineqmath::report::RunInfo {
+        model: args.model_name.clone(),
+        max_tokens: args.max_tokens,
+    };
+    let report = ineqmath::report::build_report(&args.answer, &evals, &info);
+    let text = match (args.format, args.common.json) {
+        (ReportFormat::Markdown, false) => ineqmath::report::markdown(&report),
+        _ => format!("{}\n", serde_json::to_string_pretty(&report)?),
+    };
+    match &args.out {
+        Some(path) => write_atomic(path, text.as_bytes()),
+        None => print(&text),
+    }
+}

@@ -1,0 +1,136 @@
+//! Timing of the metric step on seeded random matrices, for `mnn bench`.
+
+use std::time::Instant;
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::matrix::MatrixView;
+use crate::params::{EntropyMethod, MetricParams, MetricSet};
+use crate::score::score_matrix;
+
+/// A metric step to time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// Preprocessing and Matrix Nuclear-Norm from f32 input.
+    Mnn,
+    /// Preprocessing and Matrix Entropy by the given route.
+    Entropy(EntropyMethod),
+}
+
+impl Operation {
+    /// Label used in the JSON lines (`mnn`, `me-auto`, `me-gram`, `me-eigh`, `me-svd`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Operation::Mnn => "mnn",
+            Operation::Entropy(EntropyMethod::Auto) => "me-auto",
+            Operation::Entropy(EntropyMethod::Gram) => "me-gram",
+            Operation::Entropy(EntropyMethod::Eigh) => "me-eigh",
+            Operation::Entropy(EntropyMethod::Svd) => "me-svd",
+        }
+    }
+}
+
+/// One timed (operation, shape) pair, in the fields the peer script also writes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    #[serde(rename = "impl")]
+    pub implementation: &'static str,
+    pub op: &'static str,
+    pub n: usize,
+    pub d: usize,
+    pub threads: usize,
+    pub repeat: usize,
+    pub median_ms: f64,
+    pub min_ms: f64,
+    /// MNN, or H in nats for the entropy routes.
+    pub value: f64,
+}
+
+/// Draws a row-major N × d matrix of standard-normal f32 entries from ChaCha8
+/// seeded with `seed`, by the Box–Muller transform.
+pub fn standard_normal_f32(n_rows: usize, n_cols: usize, seed: u64) -> Vec<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut values = Vec::with_capacity(n_rows * n_cols + 1);
+    while values.len() < n_rows * n_cols {
+        let u1: f64 = 1.0 - rng.random::<f64>();
+        let u2: f64 = rng.random::<f64>();
+        let radius = (-2.0 * u1.ln()).sqrt();
+        let angle = std::f64::consts::TAU * u2;
+        values.push((radius * angle.cos()) as f32);
+        values.push((radius * angle.sin()) as f32);
+    }
+    values.truncate(n_rows * n_cols);
+    values
+}
+
+/// Times `operation` on row-major f32 `rows`: one warm-up run, then `repeat`
+/// timed runs.
+///
+/// # Errors
+///
+/// Any error of [`score_matrix`].
+pub fn time_operation(
+    rows: &[f32],
+    n_rows: usize,
+    n_cols: usize,
+    operation: Operation,
+    repeat: usize,
+) -> Result<Timing, Error> {
+    let view = MatrixView::from_rows_f32(rows, n_rows, n_cols)?;
+    let opts = options(operation).check()?;
+    let value_of = |scores: &crate::score::Scores| match operation {
+        Operation::Mnn => scores.mnn,
+        Operation::Entropy(_) => scores.h_nats,
+    };
+
+    let value = value_of(&score_matrix(view, &opts)?);
+    let mut times_ms = Vec::with_capacity(repeat);
+    for _ in 0..repeat.max(1) {
+        let start = Instant::now();
+        let scores = score_matrix(view, &opts)?;
+        times_ms.push(start.elapsed().as_secs_f64() * 1e3);
+        std::hint::black_box(scores);
+    }
+
+    times_ms.sort_by(f64::total_cmp);
+    Ok(Timing {
+        implementation: "mnn-rs",
+        op: operation.label(),
+        n: n_rows,
+        d: n_cols,
+        threads: 1,
+        repeat: times_ms.len(),
+        median_ms: median(&times_ms),
+        min_ms: times_ms[0],
+        value,
+    })
+}
+
+fn options(operation: Operation) -> MetricParams {
+    let (mnn, entropy_method) = match operation {
+        Operation::Mnn => (true, EntropyMethod::Auto),
+        Operation::Entropy(method) => (false, method),
+    };
+    MetricParams {
+        entropy_method,
+        metrics: MetricSet {
+            mnn,
+            entropy: !mnn,
+            nuclear: false,
+        },
+        ..MetricParams::default()
+    }
+}
+
+/// Median of sorted, non-empty values.
+fn median(sorted: &[f64]) -> f64 {
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        0.5 * (sorted[mid - 1] + sorted[mid])
+    }
+}

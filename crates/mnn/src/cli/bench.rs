@@ -1,0 +1,185 @@
+//! `mnn bench metrics`: time the metric step on seeded random f32 matrices.
+//!
+//! Each finished (operation, shape) pair is appended to `--out` as one JSON
+//! line, and a rerun skips the pairs already there, so an interrupted sweep
+//! resumes without losing finished work.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use mnn::EntropyMethod;
+use mnn::bench::{Operation, Timing, standard_normal_f32, time_operation};
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Times MNN and the entropy routes per matrix shape (one thread).
+    Metrics(MetricsArgs),
+}
+
+#[derive(Args)]
+pub struct MetricsArgs {
+    /// Matrix shapes N×d, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "128x576,512x768,1024x2048,2048x4096"
+    )]
+    shapes: Vec<String>,
+    /// Timed runs per operation and shape, after one warm-up run.
+    #[arg(long, default_value_t = 7)]
+    repeat: usize,
+    /// Operations, comma-separated: mnn, me-auto, me-gram, me-eigh, me-svd.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "mnn,me-auto,me-gram,me-eigh,me-svd"
+    )]
+    ops: Vec<String>,
+    /// Skip the d × d routes (me-eigh, me-svd) when d exceeds this size.
+    #[arg(long, default_value_t = 4096)]
+    max_dense_d: usize,
+    /// Also write each input matrix as `DIR/randn_NxD_seedS.npy` (float32), for the peer script.
+    #[arg(long)]
+    emit_npy: Option<PathBuf>,
+    /// Seed of the random matrices (ChaCha8, standard normal).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// JSON-lines file that finished timings are appended to; existing pairs are skipped.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(command: &BenchCommand) -> Result<()> {
+    match command {
+        BenchCommand::Metrics(args) => run_metrics(args),
+    }
+}
+
+fn run_metrics(args: &MetricsArgs) -> Result<()> {
+    let shapes = args
+        .shapes
+        .iter()
+        .map(|shape| parse_shape(shape))
+        .collect::<Result<Vec<_>>>()?;
+    let ops = args
+        .ops
+        .iter()
+        .map(|op| parse_operation(op))
+        .collect::<Result<Vec<_>>>()?;
+    if args.repeat == 0 {
+        bail!("invalid --repeat 0: use at least 1 timed run, such as 7");
+    }
+    let done = finished_pairs(args.out.as_deref())?;
+
+    let mut out = std::io::stdout().lock();
+    if !args.json {
+        writeln!(
+            out,
+            "{:<10} {:>6} {:>6} {:>12} {:>12} {:>20}",
+            "op", "n", "d", "median_ms", "min_ms", "value"
+        )?;
+    }
+    for &(n, d) in &shapes {
+        let rows = standard_normal_f32(n, d, args.seed);
+        if let Some(dir) = &args.emit_npy {
+            emit(dir, &rows, n, d, args.seed)?;
+        }
+        for &op in &ops {
+            if skip(op, d, args.max_dense_d) || done.contains(&(op.label().to_string(), n, d)) {
+                tracing::info!(op = op.label(), n, d, "skipped");
+                continue;
+            }
+            tracing::info!(op = op.label(), n, d, repeat = args.repeat, "timing");
+            let timing = time_operation(&rows, n, d, op, args.repeat)?;
+            record(&timing, args.out.as_deref())?;
+            print_timing(&mut out, &timing, args.json)?;
+        }
+    }
+    Ok(())
+}
+
+fn parse_shape(text: &str) -> Result<(usize, usize)> {
+    let parsed = text
+        .split_once('x')
+        .and_then(|(n, d)| Some((n.trim().parse().ok()?, d.trim().parse().ok()?)));
+    match parsed {
+        Some((n, d)) if n >= 2 && d >= 1 => Ok((n, d)),
+        _ => bail!(
+            "invalid shape {text:?}: use N×d as two integers joined by x, with N ≥ 2, such as 512x768"
+        ),
+    }
+}
+
+fn parse_operation(text: &str) -> Result<Operation> {
+    Ok(match text.trim() {
+        "mnn" => Operation::Mnn,
+        "me-auto" => Operation::Entropy(EntropyMethod::Auto),
+        "me-gram" => Operation::Entropy(EntropyMethod::Gram),
+        "me-eigh" => Operation::Entropy(EntropyMethod::Eigh),
+        "me-svd" => Operation::Entropy(EntropyMethod::Svd),
+        other => bail!("invalid operation {other:?}: use mnn, me-auto, me-gram, me-eigh or me-svd"),
+    })
+}
+
+fn skip(op: Operation, d: usize, max_dense_d: usize) -> bool {
+    let dense = matches!(
+        op,
+        Operation::Entropy(EntropyMethod::Eigh | EntropyMethod::Svd)
+    );
+    dense && d > max_dense_d
+}
+
+/// Reads the (op, n, d) triples already recorded in `path`.
+fn finished_pairs(path: Option<&Path>) -> Result<HashSet<(String, usize, usize)>> {
+    let Some(path) = path else {
+        return Ok(HashSet::new());
+    };
+    if !path.exists() {
+        return Ok(HashSet::new());
+    }
+    let (records, _torn): (Vec<serde_json::Value>, usize) = datasets::jsonl::read_lines(path)?;
+    Ok(records
+        .iter()
+        .filter(|record| record["impl"] == "mnn-rs")
+        .filter_map(|record| {
+            Some((
+                record["op"].as_str()?.to_string(),
+                record["n"].as_u64()? as usize,
+                record["d"].as_u64()? as usize,
+            ))
+        })
+        .collect())
+}
+
+fn emit(dir: &Path, rows: &[f32], n: usize, d: usize, seed: u64) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(format!("randn_{n}x{d}_seed{seed}.npy"));
+    mnn::npy::write_f32(&path, rows, n, d)?;
+    Ok(())
+}
+
+fn record(timing: &Timing, out: Option<&Path>) -> Result<()> {
+    if let Some(path) = out {
+        datasets::jsonl::append_line(path, timing)?;
+    }
+    Ok(())
+}
+
+fn print_timing(out: &mut impl Write, timing: &Timing, json: bool) -> Result<()> {
+    if json {
+        writeln!(out, "{}", serde_json::to_string(timing)?)?;
+    } else {
+        writeln!(
+            out,
+            "{:<10} {:>6} {:>6} {:>12.3} {:>12.3} {:>20.12}",
+            timing.op, timing.n, timing.d, timing.median_ms, timing.min_ms, timing.value
+        )?;
+    }
+    Ok(())
+}

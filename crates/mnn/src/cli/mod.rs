@@ -1,0 +1,4 @@
+//! Subcommands of the `mnn` binary.
+
+pub mod bench;
+pub mod matrix;

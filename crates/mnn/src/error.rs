@@ -1,0 +1,69 @@
+//! The error type of the metric core.
+
+use std::path::PathBuf;
+
+/// Failures of the metric core. A degenerate matrix (a zero centred row under
+/// the `nan` policy) is not an error: it is scored with status `degenerate`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A matrix with no rows or no columns.
+    #[error("the matrix has shape {n_rows} × {n_cols}; at least one row and one column are needed")]
+    EmptyMatrix { n_rows: usize, n_cols: usize },
+
+    /// The data slice does not hold `n_rows · n_cols` elements.
+    #[error("the data has {len} elements, but shape {n_rows} × {n_cols} needs {expected}")]
+    ShapeMismatch {
+        n_rows: usize,
+        n_cols: usize,
+        len: usize,
+        expected: usize,
+    },
+
+    /// A NaN or infinite entry in a user matrix.
+    #[error(
+        "entry ({row}, {col}) is {value}; hidden states must be finite, so remove or repair that row"
+    )]
+    NonFinite { row: usize, col: usize, value: f64 },
+
+    /// The column sums overflowed although every entry is finite.
+    #[error("the column sums overflow f64 (largest |entry| {max_abs:e}); rescale the matrix")]
+    Overflow { max_abs: f64 },
+
+    /// A hyper-parameter outside its valid range.
+    #[error("invalid {name} = {value}: {fix}")]
+    InvalidParam {
+        name: &'static str,
+        value: String,
+        fix: String,
+    },
+
+    /// A dense factorisation failed to converge.
+    #[error("the {what} did not converge on a {n_rows} × {n_cols} matrix")]
+    NoConvergence {
+        what: &'static str,
+        n_rows: usize,
+        n_cols: usize,
+    },
+
+    /// A `.npy` file of the wrong type or shape.
+    #[error("{}: {msg}", path.display())]
+    Npy { path: PathBuf, msg: String },
+
+    /// A failure of the shared data loaders (missing file, corrupt `.npy`).
+    #[error(transparent)]
+    Data(#[from] datasets::Error),
+
+    /// A failure to open or read an input file.
+    #[error("cannot read {}: {source}; check the path", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// A failure to write a file.
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}

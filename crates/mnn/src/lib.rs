@@ -1,0 +1,60 @@
+//! Matrix Nuclear-Norm and Matrix Entropy of language-model hidden states.
+//!
+//! - **Matrix Nuclear-Norm (MNN)**, Li, Xia, Chang, Wu, arXiv 2410.10672: centre
+//!   the columns of the N × d hidden-state matrix, scale rows to unit length
+//!   (giving Z), sum the D = min(N, d) largest column norms of Z and divide by
+//!   the token count. O(N·d).
+//! - **Matrix Entropy (ME)**, Wei et al., arXiv 2401.17139: the von Neumann
+//!   entropy H of ZᵀZ/N divided by ln d, its effective rank exp(H), and
+//!   Diff-eRank between an untrained and a trained model.
+//!
+//! MNN depends on the basis of the hidden axes (it is not rotation invariant)
+//! and on N relative to d through its upper bound √(min(N, d)/N), so short
+//! texts score high. Both metrics are reported, not endorsed as quality scores.
+//!
+//! ```
+//! use mnn::{MatrixView, MetricParams, score_matrix};
+//!
+//! let rows = [1.0, 0.0, -1.0, 0.0, 0.0, 1.0, 0.0, -1.0];
+//! let view = MatrixView::from_rows_f64(&rows, 4, 2).unwrap();
+//! let scores = score_matrix(view, &MetricParams::default().check().unwrap()).unwrap();
+//! assert!((scores.mnn - 0.5f64.sqrt()).abs() < 1e-12);
+//! assert!((scores.me - 1.0).abs() < 1e-12);
+//! ```
+//!
+//! TODO: the model runner (cargo feature `models`, off by default) is not
+//! built yet. Next steps, in order:
+//! 1. Pin candle-core/candle-nn/candle-transformers 0.11.1, tokenizers 0.22.2
+//!    (`onig` only) and safetensors 0.8.0 as optional dependencies enabled by
+//!    `models`, so the default build stays faer-only.
+//! 2. `models/mod.rs`: the `HiddenStates` trait, whose forward pass hands each
+//!    requested layer's row-major f32 states to a sink one layer at a time.
+//!    `load_model` picks the architecture from GGUF `general.architecture` or
+//!    `config.json` `model_type`.
+//! 3. GPT-2 and GPT-NeoX forwards from safetensors, checked against committed
+//!    tiny random-weight fixtures made once by a Python script.
+//! 4. Llama from GGUF with interleaved RoPE and dequantised f32 weights, and a
+//!    byte-level BPE tokenizer built from the GGUF vocabulary and merges.
+//! 5. BERT with truncation and padding switched off after loading the
+//!    tokenizer.
+//! 6. `mnn score`, `diff-erank`, `info` and `tokenize` on top of
+//!    [`score_matrix`] and [`LayerProfile`], with resumable `samples.jsonl`
+//!    and an atomic `summary.csv`.
+
+pub mod bench;
+mod error;
+pub mod matrix;
+pub mod metrics;
+pub mod npy;
+mod params;
+pub mod sampling;
+mod score;
+
+pub use error::Error;
+pub use matrix::{Elements, Layout, MatrixView};
+pub use metrics::aggregate::{LayerProfile, LayerSummary, NanMean};
+pub use metrics::diff_erank::{DiffErank, diff_erank};
+pub use params::{
+    EntropyMethod, EntropyNorm, MetricOpts, MetricParams, MetricSet, MnnNorm, ZeroRows,
+};
+pub use score::{MetricTiming, Scores, Status, score_matrix};

@@ -1,0 +1,239 @@
+//! The `mnn` binary on good and bad `.npy` inputs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn mnn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mnn"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the mnn binary runs")
+}
+
+/// Writes a `.npy` file with the given header dict and raw data bytes.
+fn write_npy(dir: &Path, name: &str, dict: &str, data: &[u8]) -> PathBuf {
+    let mut header = dict.to_string();
+    while !(10 + header.len() + 1).is_multiple_of(64) {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn f64_npy(dir: &Path, name: &str, shape: &str, values: &[f64], fortran: bool) -> PathBuf {
+    let dict = format!(
+        "{{'descr': '<f8', 'fortran_order': {}, 'shape': {shape}, }}",
+        if fortran { "True" } else { "False" }
+    );
+    let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    write_npy(dir, name, &dict, &data)
+}
+
+fn stdout_json(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("stdout is one JSON object")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+const CROSS: [f64; 8] = [1.0, 0.0, -1.0, 0.0, 0.0, 1.0, 0.0, -1.0];
+
+#[test]
+fn matrix_json_reports_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = f64_npy(dir.path(), "cross.npy", "(4, 2)", &CROSS, false);
+    let json = stdout_json(&mnn(&[
+        "matrix",
+        "--input",
+        path.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(json["n"], 4);
+    assert_eq!(json["d"], 2);
+    assert!((json["mnn"].as_f64().unwrap() - 0.5f64.sqrt()).abs() < 1e-12);
+    assert!((json["mnn_raw"].as_f64().unwrap() - 8f64.sqrt()).abs() < 1e-12);
+    assert!((json["me"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    assert!((json["erank"].as_f64().unwrap() - 2.0).abs() < 1e-12);
+    assert_eq!(json["status"], "ok");
+}
+
+#[test]
+fn matrix_fortran_order_and_f32_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let columns = [1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 1.0, -1.0];
+    let fortran = f64_npy(dir.path(), "f.npy", "(4, 2)", &columns, true);
+    let f32_data: Vec<u8> = CROSS
+        .iter()
+        .flat_map(|&v| (v as f32).to_le_bytes())
+        .collect();
+    let single = write_npy(
+        dir.path(),
+        "s.npy",
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 2), }",
+        &f32_data,
+    );
+    for path in [fortran, single] {
+        let json = stdout_json(&mnn(&[
+            "matrix",
+            "--input",
+            path.to_str().unwrap(),
+            "--json",
+        ]));
+        assert!(
+            (json["mnn"].as_f64().unwrap() - 0.5f64.sqrt()).abs() < 1e-12,
+            "{path:?}"
+        );
+        assert!(
+            (json["erank"].as_f64().unwrap() - 2.0).abs() < 1e-12,
+            "{path:?}"
+        );
+    }
+}
+
+#[test]
+fn matrix_one_row_is_degenerate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = f64_npy(dir.path(), "one.npy", "(1, 3)", &[1.0, 2.0, 3.0], false);
+    let output = mnn(&["matrix", "--input", path.to_str().unwrap(), "--json"]);
+    let json = stdout_json(&output);
+    assert_eq!(json["status"], "degenerate");
+    assert!(json["mnn"].is_null());
+    assert!(json["me"].is_null());
+    assert!(
+        stderr(&output).contains("degenerate"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+fn assert_one_error(output: &Output, needle: &str) {
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", stderr(output));
+    let text = stderr(output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got {text}");
+    assert!(lines[0].starts_with("error: "), "{text}");
+    assert!(text.contains(needle), "expected {needle:?} in {text}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn matrix_rejects_nan_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let values = [1.0, 2.0, 3.0, f64::NAN];
+    let path = f64_npy(dir.path(), "nan.npy", "(2, 2)", &values, false);
+    let output = mnn(&["matrix", "--input", path.to_str().unwrap()]);
+    assert_one_error(&output, "entry (1, 1) is NaN");
+}
+
+#[test]
+fn matrix_rejects_integer_dtype() {
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = [1i64, 2, 3, 4]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let dict = "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 2), }";
+    let path = write_npy(dir.path(), "int.npy", dict, &data);
+    let output = mnn(&["matrix", "--input", path.to_str().unwrap()]);
+    assert_one_error(&output, "dtype '<i8'");
+}
+
+#[test]
+fn matrix_rejects_one_dimensional_array() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = f64_npy(dir.path(), "vec.npy", "(3,)", &[1.0, 2.0, 3.0], false);
+    let output = mnn(&["matrix", "--input", path.to_str().unwrap()]);
+    assert_one_error(&output, "shape [3]");
+}
+
+#[test]
+fn matrix_rejects_empty_matrix() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = f64_npy(dir.path(), "empty.npy", "(0, 4)", &[], false);
+    let output = mnn(&["matrix", "--input", path.to_str().unwrap()]);
+    assert_one_error(&output, "shape 0 × 4");
+}
+
+#[test]
+fn matrix_rejects_non_npy_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("text.npy");
+    std::fs::write(&path, "not an array").unwrap();
+    let output = mnn(&["matrix", "--input", path.to_str().unwrap()]);
+    assert_one_error(&output, "not a .npy file");
+}
+
+#[test]
+fn matrix_missing_file_names_path() {
+    let output = mnn(&["matrix", "--input", "/nonexistent/h.npy"]);
+    assert_one_error(&output, "/nonexistent/h.npy");
+}
+
+#[test]
+fn matrix_top_d_above_d_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = f64_npy(dir.path(), "cross.npy", "(4, 2)", &CROSS, false);
+    let output = mnn(&["matrix", "--input", path.to_str().unwrap(), "--top-d", "3"]);
+    assert_one_error(&output, "invalid top_d = 3");
+}
+
+#[test]
+fn bench_emits_npy_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let npy = dir.path().join("npy");
+    let out = dir.path().join("bench.jsonl");
+    let args = [
+        "bench",
+        "metrics",
+        "--shapes",
+        "16x8",
+        "--repeat",
+        "1",
+        "--ops",
+        "mnn,me-auto",
+        "--emit-npy",
+        npy.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ];
+    let first = mnn(&args);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(String::from_utf8_lossy(&first.stdout).lines().count(), 2);
+    assert!(npy.join("randn_16x8_seed0.npy").exists());
+
+    let matrix = mnn(&[
+        "matrix",
+        "--input",
+        npy.join("randn_16x8_seed0.npy").to_str().unwrap(),
+        "--json",
+    ]);
+    let json = stdout_json(&matrix);
+    let recorded: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["mnn"], recorded["value"]);
+
+    let second = mnn(&args);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(second.stdout.is_empty(), "finished pairs are skipped");
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 2);
+}
