@@ -11,6 +11,13 @@ pub enum Error {
     #[error("invalid sample size m = {m}: m must be a finite number > 0")]
     InvalidSampleSize { m: f64 },
 
+    /// Sampling with replacement was asked for more draws than it allows.
+    #[error(
+        "invalid sample size m = {m:e}: sampling with replacement allows at most {max:e} draws; \
+         use a smaller m, or --mode bernoulli, which keeps every row once m reaches n"
+    )]
+    TooManyDraws { m: f64, max: f64 },
+
     /// The matrix has no rows or no columns.
     #[error(
         "the input matrix is empty ({rows} × {cols}); pass a matrix with at least one row and one column"
@@ -58,23 +65,46 @@ pub enum Error {
     )]
     SolverFailed { row: usize, status: String },
 
-    /// The Lewis fixed-point iteration produced non-finite values or a growing residual.
+    /// The conic ℓp regression failed and the IRLS fallback was not certified optimal.
     #[error(
-        "the Lewis weight iteration diverged for p = {p} with damping eta = {eta} at iteration {iter}; \
-         lower eta (for example --lewis-eta {})", 0.5 * eta
+        "Clarabel stopped with {status} on the ℓp regression, and the IRLS fallback reached \
+         relative duality gap {gap:e}, above the accepted {max_gap:e}; rerun with --solver irls \
+         and a larger --max-iter, or rescale the columns of A",
+        max_gap = crate::regression::FALLBACK_MAX_GAP
     )]
+    RegressionFailed { status: String, gap: f64 },
+
+    /// The Lewis fixed-point iteration produced non-finite values or a growing residual.
+    #[error("{}", lewis_diverged_message(*p, *eta, *iter))]
     LewisDiverged { p: f64, eta: f64, iter: usize },
+
+    /// The Lewis residual stopped decreasing at a small value above the tolerance,
+    /// the rounding floor of the iteration (it grows with p).
+    #[error(
+        "the Lewis weight iteration for p = {p} stopped improving at residual {residual:.1e} after \
+         {iter} iterations, above the tolerance {tol:e}; rounding limits its accuracy, so raise \
+         the tolerance (for example --lewis-tol {:.0e})", suggested_tolerance(*residual)
+    )]
+    LewisStalled {
+        p: f64,
+        tol: f64,
+        iter: usize,
+        residual: f64,
+    },
 
     /// The Lewis fixed-point iteration reached its iteration limit above the tolerance.
     #[error(
-        "the Lewis weight iteration for p = {p} did not reach tolerance {tol} in {iter} iterations \
-         (residual {residual:e}); raise the iteration limit or lower eta"
+        "the Lewis weight iteration for p = {p} did not reach tolerance {tol:e} in {iter} \
+         iterations (residual {residual:.1e}); raise the limit (for example --max-iter \
+         {suggested_max_iter})"
     )]
     LewisNotConverged {
         p: f64,
         tol: f64,
         iter: usize,
         residual: f64,
+        /// Iteration limit estimated from the contraction rate of the damped map.
+        suggested_max_iter: usize,
     },
 
     /// A dense factorization failed.
@@ -84,6 +114,29 @@ pub enum Error {
     /// Reading or writing a file failed.
     #[error(transparent)]
     Data(#[from] datasets::Error),
+}
+
+/// Smallest damping that a divergence message still suggests; below it the
+/// fixed point is too slow to be useful.
+pub const MIN_SUGGESTED_ETA: f64 = 1e-3;
+
+fn lewis_diverged_message(p: f64, eta: f64, iter: usize) -> String {
+    let head = format!(
+        "the Lewis weight iteration diverged for p = {p} with damping eta = {eta} at iteration {iter}"
+    );
+    if 0.5 * eta >= MIN_SUGGESTED_ETA {
+        format!("{head}; lower eta (for example --lewis-eta {})", 0.5 * eta)
+    } else {
+        format!(
+            "{head}; eta is already at the smallest useful damping, so the fixed point does not \
+             converge on this input: use --kind sens-bound or leverage scores instead"
+        )
+    }
+}
+
+/// Returns 10 × `residual` rounded up to a power of ten.
+fn suggested_tolerance(residual: f64) -> f64 {
+    10f64.powf((10.0 * residual).log10().ceil())
 }
 
 /// Short form of `std::result::Result<T, Error>`.

@@ -4,7 +4,8 @@
 //! which is right on rank-deficient input. `GramCholesky` factors G = AᵀA = LLᵀ and
 //! returns τ_i = ‖L⁻¹a_i‖²; it squares the condition number, so it is used only when
 //! the Cholesky succeeds and the condition estimate (max L_kk / min L_kk)² is below
-//! 1e10, and otherwise falls back to `ColPivQr` with a log line.
+//! 1e10, and otherwise falls back to `ColPivQr` with a log line. `Sketch` is the
+//! seeded approximation of [`sketch`] for tall matrices.
 //!
 //! ```
 //! use lpsample::leverage::{leverage_scores, LevMethod};
@@ -17,9 +18,13 @@
 
 use faer::{MatRef, Side};
 
-use crate::basis::{BasisMethod, orthonormal_basis, row_norms_squared};
+use crate::basis::{BasisMethod, orthonormal_basis, row_norms_squared, row_norms_squared_solved};
 use crate::error::Result;
 use crate::input::check_matrix;
+
+pub mod sketch;
+
+pub use sketch::{SketchOptions, sketched_leverage_scores};
 
 /// Largest condition estimate of AᵀA for which `GramCholesky` is trusted.
 pub const GRAM_MAX_CONDITION: f64 = 1e10;
@@ -34,6 +39,8 @@ pub enum LevMethod {
     Svd,
     /// Cholesky of the Gram matrix, with fallback to `ColPivQr`.
     GramCholesky,
+    /// CountSketch and Gaussian projection (approximate, seeded).
+    Sketch(SketchOptions),
 }
 
 /// A score vector with the rank of the matrix it belongs to.
@@ -48,7 +55,8 @@ pub struct Scores {
 /// Computes the leverage scores of every row of `a`.
 ///
 /// # Errors
-/// The errors of [`orthonormal_basis`]: empty, non-finite or zero input.
+/// The errors of [`orthonormal_basis`] (empty, non-finite or zero input), and
+/// for `Sketch` those of [`sketched_leverage_scores`].
 pub fn leverage_scores(
     a: MatRef<'_, f64>,
     method: LevMethod,
@@ -65,6 +73,7 @@ pub fn leverage_scores(
             tracing::info!("Gram matrix is ill-conditioned; falling back to column-pivoted QR");
             BasisMethod::ColPivQr
         }
+        LevMethod::Sketch(options) => return sketched_leverage_scores(a, &options, rank_tol),
     };
 
     let basis = orthonormal_basis(a, basis_method, rank_tol)?;
@@ -89,9 +98,7 @@ fn gram_cholesky_scores(a: MatRef<'_, f64>) -> Option<Scores> {
         return None;
     }
 
-    let mut solved = a.transpose().to_owned();
-    l.solve_lower_triangular_in_place(solved.as_mut());
-    let values = row_norms_squared(solved.transpose());
+    let values = row_norms_squared_solved(a, l);
     Some(Scores {
         values,
         rank: a.ncols(),

@@ -25,6 +25,9 @@
 
 use faer::{Mat, MatRef, Side};
 
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Par};
+
 use crate::basis::{Basis, BasisMethod, orthonormal_basis, row_norms_squared};
 use crate::error::{Error, Result};
 use crate::input::check_p;
@@ -34,9 +37,14 @@ use crate::input::check_p;
 pub const MAX_GROWING_STEPS: usize = 20;
 
 /// Number of consecutive iterations without a new smallest residual after
-/// which the iteration is declared divergent (it catches the 2-cycle of the
-/// undamped map at p = 4, whose residual neither grows nor shrinks).
+/// which the iteration stops. Above [`STALL_FLOOR`] this is declared divergent
+/// (it catches the 2-cycle of the undamped map at p = 4, whose residual neither
+/// grows nor shrinks); below it, the residual has reached its rounding floor.
 pub const MAX_STALLED_STEPS: usize = 50;
+
+/// Smallest residual below which a stall is reported as a rounding floor
+/// ([`Error::LewisStalled`]) rather than as divergence.
+pub const STALL_FLOOR: f64 = 1e-6;
 
 /// Returns the default damping η: 1 for p ≤ 2 and 4/(p+2) for p > 2.
 ///
@@ -156,7 +164,8 @@ pub struct LewisResult {
 /// # Errors
 /// The errors of [`orthonormal_basis`], [`Error::LewisDiverged`] when F(w) is
 /// non-finite, the residual grows for [`MAX_GROWING_STEPS`] consecutive steps
-/// or finds no new minimum for [`MAX_STALLED_STEPS`] steps, and
+/// or finds no new minimum above [`STALL_FLOOR`] for [`MAX_STALLED_STEPS`]
+/// steps, [`Error::LewisStalled`] for such a stall below [`STALL_FLOOR`], and
 /// [`Error::LewisNotConverged`] at the iteration limit.
 pub fn lewis_weights(a: MatRef<'_, f64>, params: &LewisParams) -> Result<LewisResult> {
     let basis = orthonormal_basis(a, BasisMethod::ColPivQr, params.rank_tol)?;
@@ -206,9 +215,10 @@ fn iterate(
     let mut growing = 0;
     let (mut best, mut stalled) = (f64::INFINITY, 0);
     let mut residual = f64::INFINITY;
+    let mut work = Workspace::new(u.nrows(), u.ncols());
 
     for iter in 1..=params.max_iter {
-        let log_f = log_fixed_point_map(u, &log_w, p).ok_or_else(|| diverged(iter))?;
+        let log_f = log_fixed_point_map(u, &log_w, p, &mut work).ok_or_else(|| diverged(iter))?;
 
         residual = 0.0;
         for (lf, lw) in log_f.iter().zip(&log_w) {
@@ -218,6 +228,7 @@ fn iterate(
             }
             residual = f64::max(residual, gap);
         }
+        tracing::trace!(iter, residual, "Lewis fixed-point step");
         if residual < params.tol {
             let values = log_f.iter().map(|v| v.exp()).collect();
             return Ok((values, iter, residual));
@@ -229,6 +240,14 @@ fn iterate(
         } else {
             (best, stalled + 1)
         };
+        if stalled >= MAX_STALLED_STEPS && best < STALL_FLOOR {
+            return Err(Error::LewisStalled {
+                p,
+                tol: params.tol,
+                iter,
+                residual: best,
+            });
+        }
         if growing >= MAX_GROWING_STEPS || stalled >= MAX_STALLED_STEPS {
             return Err(diverged(iter));
         }
@@ -243,22 +262,80 @@ fn iterate(
         tol: params.tol,
         iter: params.max_iter,
         residual,
+        suggested_max_iter: suggested_max_iter(params, residual),
     })
+}
+
+/// Returns an iteration limit that should reach `params.tol` from `residual`:
+/// the local rate of the damped map is max(|1 − ηp/2|, |1 − η|) (the spectrum
+/// of the Jacobian lies between these values), plus a 50% margin; twice the
+/// current limit when that rate is not below 1.
+fn suggested_max_iter(params: &LewisParams, residual: f64) -> usize {
+    let (p, eta) = (params.p, params.eta);
+    let rate = (1.0 - 0.5 * eta * p).abs().max((1.0 - eta).abs());
+    let doubled = 2 * params.max_iter;
+    if !(rate < 1.0 && residual.is_finite() && residual > params.tol) {
+        return doubled;
+    }
+    let extra = (params.tol / residual).ln() / rate.ln();
+    params.max_iter + (1.5 * extra).ceil() as usize + 10
+}
+
+/// Buffers of the fixed-point map, allocated once. On a 100 000 × 20 input,
+/// fresh n × r matrices in every iteration took more time (page faults) than
+/// the products themselves.
+struct Workspace {
+    scaled: Mat<f64>,
+    product: Mat<f64>,
+}
+
+impl Workspace {
+    fn new(rows: usize, cols: usize) -> Self {
+        Self {
+            scaled: Mat::zeros(rows, cols),
+            product: Mat::zeros(rows, cols),
+        }
+    }
 }
 
 /// Returns log F(w) given log w, or `None` when M is not positive definite
 /// or any value is non-finite.
-fn log_fixed_point_map(u: MatRef<'_, f64>, log_w: &[f64], p: f64) -> Option<Vec<f64>> {
+fn log_fixed_point_map(
+    u: MatRef<'_, f64>,
+    log_w: &[f64],
+    p: f64,
+    work: &mut Workspace,
+) -> Option<Vec<f64>> {
     let half_exponent = 0.5 - 1.0 / p;
     let scale: Vec<f64> = log_w.iter().map(|lw| (half_exponent * lw).exp()).collect();
-    let scaled = Mat::from_fn(u.nrows(), u.ncols(), |i, j| scale[i] * u[(i, j)]);
+    for j in 0..u.ncols() {
+        for (i, factor) in scale.iter().enumerate() {
+            work.scaled[(i, j)] = factor * u[(i, j)];
+        }
+    }
 
-    let m = scaled.transpose() * &scaled;
+    let mut m = Mat::zeros(u.ncols(), u.ncols());
+    matmul(
+        m.as_mut(),
+        Accum::Replace,
+        work.scaled.transpose(),
+        work.scaled.as_ref(),
+        1.0,
+        Par::Seq,
+    );
     let llt = m.llt(Side::Lower).ok()?;
-    let mut solved = u.transpose().to_owned();
-    llt.L().solve_lower_triangular_in_place(solved.as_mut());
+    let mut inverse = Mat::<f64>::identity(u.ncols(), u.ncols());
+    llt.L().solve_lower_triangular_in_place(inverse.as_mut());
+    matmul(
+        work.product.as_mut(),
+        Accum::Replace,
+        u,
+        inverse.transpose(),
+        1.0,
+        Par::Seq,
+    );
 
-    let quadratic = row_norms_squared(solved.transpose());
+    let quadratic = row_norms_squared(work.product.as_ref());
     let log_f: Vec<f64> = quadratic.iter().map(|q| 0.5 * p * q.ln()).collect();
     log_f.iter().all(|v| v.is_finite()).then_some(log_f)
 }

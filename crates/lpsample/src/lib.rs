@@ -27,17 +27,25 @@
 //!   Σ τ = Σ w = rank.
 //! - Lewis weights: undamped for p ≤ 2, damped with η = 4/(p+2) for p > 2. The
 //!   iteration returns `LewisDiverged` on non-finite values, 20 growing residuals
-//!   or 50 steps without a new minimum, and `LewisNotConverged` at the limit.
+//!   or 50 steps without a new minimum above 1e-6, `LewisStalled` for such a
+//!   stall below 1e-6 (the rounding floor, which grows with p), and
+//!   `LewisNotConverged` at the limit with a limit estimated to suffice. The
+//!   damped rate (p−2)/(p+2) needs about 7p iterations to reach 1e-12, so the
+//!   default limit of 500 is too small from p ≈ 62 on.
 //! - Exact sensitivities solve one Clarabel program per row, sequentially. For
 //!   p > 1 Clarabel's point is polished by Newton's method, which also replaces a
 //!   failed solve: Clarabel 0.11.1 stopped with `InsufficientProgress` on some
 //!   25 × 3 Gaussian matrices at p = 3 and p = 6, and on 2000 × 10 at p = 1 until
 //!   the basis was rescaled to rows of average norm 1.
+//! - ℓp regression rescales A, b and the weights before the conic solve. If
+//!   Clarabel still fails, an IRLS point is returned only when its relative
+//!   duality gap is at most 1e-7 (status `IrlsFallback`).
+//! - Sketched leverage scores (`LevMethod::Sketch`) use a CountSketch and a
+//!   Gaussian projection; they are approximate and seeded.
 //! - With-replacement sampling uses an inverse-CDF table (binary search), not an
-//!   alias table.
-//! - Not implemented yet: sketched leverage scores (`LevMethod::Sketch`), the
-//!   `parallel` feature, the `ascent` and `sens-dirs` probes, the `total` and
-//!   `plot` commands, SVG output, progress bars, CSV/TSV and `--uci` inputs, and
+//!   alias table, and allows at most 10⁸ draws.
+//! - Not implemented yet: the `parallel` feature, the `ascent` and `sens-dirs`
+//!   probes, the `total` and `plot` commands, CSV/TSV and `--uci` inputs, and
 //!   `--keep-going` for failed rows.
 
 pub mod basis;
@@ -47,6 +55,7 @@ mod error;
 pub mod input;
 pub mod leverage;
 pub mod lewis;
+pub mod plot;
 pub mod regression;
 pub mod sampling;
 pub mod scheme;

@@ -3,8 +3,13 @@
 //!
 //! - `Conic`: minimise Σ c_i t_i with (t_i, 1, a_iᵀx − b_i) ∈ K_pow(1/p), or the
 //!   linear program −t ≤ Ax − b ≤ t for p = 1 (Clarabel 0.11.1). The weights go into
-//!   the objective, not into row scaling, and the columns of A are scaled to unit
-//!   norm before the solve and the solution scaled back.
+//!   the objective, not into row scaling. Before the solve the columns of A are
+//!   scaled to unit norm, b to max |b_i| = 1 and the weights to mean 1, and the
+//!   solution is scaled back. When Clarabel stops with another status than
+//!   `Solved` or `AlmostSolved`, IRLS runs instead, and its point is returned only
+//!   if its relative duality gap ([`gap`]) is at most [`FALLBACK_MAX_GAP`]. An
+//!   `AlmostSolved` point with a larger gap is replaced by a certified IRLS point
+//!   when that point has a lower objective.
 //! - `Irls`: iteratively reweighted least squares from the weighted least-squares
 //!   solution. For p < 2 the weights c_i·max(|r_i|, δ)^{p−2} give a
 //!   majorise-minimise step. For p > 2 the weights c_i|r_i|^{p−2} give a direction
@@ -33,6 +38,13 @@ use crate::conic::{ConicSettings, Triplets, solve_linear_conic};
 use crate::error::{Error, Result};
 use crate::input::{check_matrix, check_p};
 
+pub mod gap;
+
+pub use gap::relative_duality_gap;
+
+/// Largest relative duality gap at which an IRLS point replaces a failed conic solve.
+pub const FALLBACK_MAX_GAP: f64 = 1e-7;
+
 /// Largest number of step halvings per IRLS iteration for p > 2.
 const MAX_HALVINGS: usize = 60;
 
@@ -50,12 +62,15 @@ pub enum LpSolver {
     },
 }
 
+/// Default IRLS iteration limit.
+pub const DEFAULT_IRLS_MAX_ITER: usize = 500;
+
 impl LpSolver {
     /// Returns IRLS with its defaults.
     pub fn irls() -> Self {
         LpSolver::Irls {
             delta: None,
-            max_iter: 500,
+            max_iter: DEFAULT_IRLS_MAX_ITER,
         }
     }
 }
@@ -69,8 +84,11 @@ pub struct LpFit {
     pub objective: f64,
     /// Solver iterations (interior-point or IRLS).
     pub iterations: usize,
-    /// `Solved`, `AlmostSolved` or, for IRLS, `Converged` or `MaxIterations`.
+    /// `Solved`, `AlmostSolved`, `IrlsFallback` (the conic solve failed and IRLS
+    /// passed the gap check) or, for IRLS, `Converged` or `MaxIterations`.
     pub status: String,
+    /// Relative duality gap of x, an upper bound on (objective − optimum) / objective.
+    pub relative_gap: f64,
 }
 
 /// Solves min_x Σ c_i |a_iᵀx − b_i|^p, with c = `weights` or all ones.
@@ -78,8 +96,9 @@ pub struct LpFit {
 /// # Errors
 /// [`Error::InvalidP`], the errors of [`check_matrix`], [`Error::ShapeMismatch`]
 /// when `b` or `weights` do not have one entry per row, [`Error::InvalidArgument`]
-/// for a negative or non-finite weight or entry of b, [`Error::SolverFailed`]
-/// (row 0 stands for the whole problem) and [`Error::Factorization`].
+/// for a negative or non-finite weight or entry of b, [`Error::RegressionFailed`]
+/// when the conic solve fails and IRLS does not reach [`FALLBACK_MAX_GAP`], and
+/// [`Error::Factorization`].
 pub fn lp_regression(
     a: MatRef<'_, f64>,
     b: &[f64],
@@ -164,6 +183,7 @@ fn fit_at(
 ) -> LpFit {
     LpFit {
         objective: lp_objective(a, b, c, p, &x),
+        relative_gap: relative_duality_gap(a, b, c, p, &x),
         x,
         iterations,
         status,
@@ -194,6 +214,30 @@ fn conic_regression(
     c: &[f64],
     settings: &ConicSettings,
 ) -> Result<LpFit> {
+    let (x, iterations, status) = match scaled_conic_solve(a, b, p, c, settings) {
+        Ok(solved) => solved,
+        Err(status) => return irls_fallback(a, b, p, c, status),
+    };
+    let fit = fit_at(a, b, c, p, x, iterations, status);
+    if fit.status == "Solved" || fit.relative_gap <= FALLBACK_MAX_GAP {
+        return Ok(fit);
+    }
+    // An `AlmostSolved` point with a large gap: prefer a certified IRLS point.
+    match irls_fallback(a, b, p, c, fit.status.clone()) {
+        Ok(certified) if certified.objective <= fit.objective => Ok(certified),
+        _ => Ok(fit),
+    }
+}
+
+/// Solves the conic program with unit-norm columns, max |b_i| = 1 and mean
+/// weight 1, and returns (x, iterations, status) in the original scale.
+fn scaled_conic_solve(
+    a: MatRef<'_, f64>,
+    b: &[f64],
+    p: f64,
+    c: &[f64],
+    settings: &ConicSettings,
+) -> std::result::Result<(Vec<f64>, usize, String), String> {
     let (n, d) = (a.nrows(), a.ncols());
     let column_scale: Vec<f64> = (0..d)
         .map(|j| {
@@ -202,24 +246,49 @@ fn conic_regression(
         })
         .collect();
     let scaled = Mat::from_fn(n, d, |i, j| a[(i, j)] * column_scale[j]);
+    let b_max = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let b_scale = if b_max > 0.0 { b_max } else { 1.0 };
+    let scaled_b: Vec<f64> = b.iter().map(|v| v / b_scale).collect();
+    let c_mean = c.iter().sum::<f64>() / n as f64;
+    let c_scale = if c_mean > 0.0 { c_mean } else { 1.0 };
 
-    let (constraints, rhs, cones) = regression_program(scaled.as_ref(), b, p);
+    let (constraints, rhs, cones) = regression_program(scaled.as_ref(), &scaled_b, p);
     let q: Vec<f64> = (0..d + n)
-        .map(|k| if k < d { 0.0 } else { c[k - d] })
+        .map(|k| if k < d { 0.0 } else { c[k - d] / c_scale })
         .collect();
-    let solution = solve_linear_conic(&q, &constraints, &rhs, &cones, settings)
-        .map_err(|status| Error::SolverFailed { row: 0, status })?;
+    let solution = solve_linear_conic(&q, &constraints, &rhs, &cones, settings)?;
 
-    let x = (0..d).map(|j| solution.x[j] * column_scale[j]).collect();
-    Ok(fit_at(
-        a,
-        b,
-        c,
-        p,
-        x,
-        solution.iterations as usize,
-        solution.status,
-    ))
+    let x = (0..d)
+        .map(|j| solution.x[j] * column_scale[j] * b_scale)
+        .collect();
+    Ok((x, solution.iterations as usize, solution.status))
+}
+
+/// Runs IRLS after a failed conic solve and keeps its point only when the
+/// relative duality gap certifies it.
+fn irls_fallback(
+    a: MatRef<'_, f64>,
+    b: &[f64],
+    p: f64,
+    c: &[f64],
+    status: String,
+) -> Result<LpFit> {
+    tracing::warn!(%status, p, "Clarabel failed on the ℓp regression; trying IRLS");
+    let fit = irls(a, b, p, c, default_delta(b), DEFAULT_IRLS_MAX_ITER)?;
+    if fit.relative_gap <= FALLBACK_MAX_GAP {
+        tracing::info!(
+            gap = fit.relative_gap,
+            "IRLS point certified by the duality gap"
+        );
+        return Ok(LpFit {
+            status: "IrlsFallback".into(),
+            ..fit
+        });
+    }
+    Err(Error::RegressionFailed {
+        status,
+        gap: fit.relative_gap,
+    })
 }
 
 /// Builds (A, b, cones) with variables (x, t).

@@ -27,6 +27,10 @@ use tape::rng::ChaCha8Rng;
 
 use crate::error::{Error, Result};
 
+/// Largest number of with-replacement draws; each draw costs a binary search, so
+/// 10⁸ draws take seconds and larger requests are rejected.
+pub const MAX_DRAWS: f64 = 1e8;
+
 /// Row-drawing mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -145,7 +149,8 @@ pub fn inclusion_probabilities(scores: &[f64], m: f64) -> Result<Probabilities> 
 /// number of draws (at least 1).
 ///
 /// # Errors
-/// As [`inclusion_probabilities`].
+/// As [`inclusion_probabilities`], and [`Error::TooManyDraws`] for more than
+/// [`MAX_DRAWS`] draws with replacement.
 pub fn sample_rows(scores: &[f64], m: f64, mode: SampleMode, seed: u64) -> Result<Sample> {
     match mode {
         SampleMode::Bernoulli => bernoulli_sample(scores, m, seed),
@@ -175,6 +180,9 @@ fn bernoulli_sample(scores: &[f64], m: f64, seed: u64) -> Result<Sample> {
 
 fn sample_with_replacement(scores: &[f64], m: f64, seed: u64) -> Result<Sample> {
     let m = check_size(m)?;
+    if m > MAX_DRAWS {
+        return Err(Error::TooManyDraws { m, max: MAX_DRAWS });
+    }
     check_scores(scores)?;
     let draws = (m.round() as usize).max(1);
     let table = CumulativeTable::new(scores);

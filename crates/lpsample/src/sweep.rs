@@ -12,8 +12,12 @@
 //!
 //! Each finished unit is appended to a JSON-lines file and flushed. A rerun reads
 //! the file and skips keys already present, so an interrupted sweep loses nothing.
+//! The key is (fingerprint, scheme, m, repetition). The fingerprint hashes the
+//! matrix, the target and every other parameter that changes a result (p, base
+//! seed, solver, probes), so a changed input or setting never reuses old lines.
 //!
 //! ```
+//! use lpsample::regression::LpSolver;
 //! use lpsample::sweep::{regression_sweep, SweepConfig};
 //! use lpsample::scheme::Scheme;
 //!
@@ -22,7 +26,9 @@
 //! let b: Vec<f64> = (0..60).map(|i| (i % 7) as f64 - 0.5 * (i as f64).sqrt()).collect();
 //! let config = SweepConfig { p: 1.0, schemes: vec![("lewis".into(), Scheme::Lewis)],
 //!     sizes: vec![20.0], reps: 2, seed: 0 };
-//! let records = regression_sweep(a.as_ref(), &b, &config, &dir.path().join("r.jsonl")).unwrap();
+//! let solver = LpSolver::irls();
+//! let out = dir.path().join("r.jsonl");
+//! let records = regression_sweep(a.as_ref(), &b, &config, &solver, &out, &mut |_, _| {}).unwrap();
 //! assert_eq!(records.len(), 2);
 //! assert!(records.iter().all(|r| r.cost_ratio >= 1.0 - 1e-6));
 //! ```
@@ -55,9 +61,19 @@ pub struct SweepConfig {
     pub seed: u64,
 }
 
+/// Key of a finished unit: (fingerprint, scheme, m bits, repetition).
+type UnitKey = (String, String, u64, usize);
+
+/// Progress callback: (finished units, total units), old units included.
+pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
+
 /// One finished unit of the sweep (one JSON line).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SweepRecord {
+    /// Hex hash of A, b, p, the base seed and the solver; lines written before
+    /// fingerprints existed read as "" and never match.
+    #[serde(default)]
+    pub fingerprint: String,
     /// Scheme name.
     pub scheme: String,
     /// Exponent p.
@@ -75,18 +91,45 @@ pub struct SweepRecord {
 }
 
 impl SweepRecord {
-    fn key(&self) -> (String, u64, u64, usize) {
-        (
-            self.scheme.clone(),
-            self.p.to_bits(),
-            self.m.to_bits(),
-            self.rep,
-        )
+    fn key(&self) -> UnitKey {
+        unit_key(&self.fingerprint, &self.scheme, self.m, self.rep)
     }
 }
 
-/// Runs the sweep, appending new records to `out` and returning all records
-/// (old and new) of this configuration.
+fn unit_key(fingerprint: &str, scheme: &str, m: f64, rep: usize) -> UnitKey {
+    (
+        fingerprint.to_string(),
+        scheme.to_string(),
+        m.to_bits(),
+        rep,
+    )
+}
+
+/// Returns a hex FNV-1a hash of the matrix entries, the extra vector and the
+/// parameter text (FNV-1a detects changes; it is not a cryptographic hash).
+pub fn fingerprint(a: MatRef<'_, f64>, extra: &[f64], parameters: &str) -> String {
+    let mut bytes = Vec::with_capacity(8 * (a.nrows() * a.ncols() + extra.len() + 2));
+    bytes.extend_from_slice(&(a.nrows() as u64).to_le_bytes());
+    bytes.extend_from_slice(&(a.ncols() as u64).to_le_bytes());
+    for j in 0..a.ncols() {
+        for i in 0..a.nrows() {
+            bytes.extend_from_slice(&a[(i, j)].to_bits().to_le_bytes());
+        }
+    }
+    for value in extra {
+        bytes.extend_from_slice(&value.to_bits().to_le_bytes());
+    }
+    bytes.extend_from_slice(parameters.as_bytes());
+    format!("{:016x}", tape::rng::fnv1a64(&bytes))
+}
+
+fn total_units(config: &SweepConfig) -> usize {
+    config.schemes.len() * config.sizes.len() * config.reps
+}
+
+/// Runs the sweep with `solver` on every sample (and on the full data for the
+/// optimum), appending new records to `out` and returning all records (old and
+/// new) of this configuration. `progress` is called after every unit.
 ///
 /// # Errors
 /// The errors of [`check_config`], [`lp_regression`], [`scheme_scores`] and
@@ -96,14 +139,18 @@ pub fn regression_sweep(
     a: MatRef<'_, f64>,
     b: &[f64],
     config: &SweepConfig,
+    solver: &LpSolver,
     out: &Path,
+    progress: Progress<'_>,
 ) -> Result<Vec<SweepRecord>> {
     check_config(config)?;
     let p = config.p;
     let ones = vec![1.0; a.nrows()];
     let settings = ConicSettings::default();
-    let solver = LpSolver::Conic(settings.clone());
-    let optimum = lp_regression(a, b, p, None, &solver)?.objective;
+    let parameters = format!("regress p={p:?} seed={} solver={solver:?}", config.seed);
+    let fingerprint = fingerprint(a, b, &parameters);
+    tracing::info!(%fingerprint, n = a.nrows(), d = a.ncols(), "regression sweep: full-data optimum");
+    let optimum = lp_regression(a, b, p, None, solver)?.objective;
     if optimum.is_nan() || optimum <= 0.0 {
         return Err(Error::InvalidArgument {
             name: "full-data optimum",
@@ -116,22 +163,26 @@ pub fn regression_sweep(
     });
 
     let mut done = read_existing(out)?;
+    let (total, mut finished) = (total_units(config), 0);
     for (name, scheme) in &config.schemes {
         let scores = scheme_scores(augmented.as_ref(), p, *scheme, &settings)?;
         for &m in &config.sizes {
             for rep in 0..config.reps {
                 let seed = config.seed.wrapping_add(rep as u64);
-                let key = (name.clone(), p.to_bits(), m.to_bits(), rep);
+                let key = unit_key(&fingerprint, name, m, rep);
+                finished += 1;
                 if done.contains_key(&key) {
+                    progress(finished, total);
                     continue;
                 }
                 let sample = sample_rows(&scores, m, SampleMode::Bernoulli, seed)?;
                 let sub = Mat::from_fn(sample.rows.len(), a.ncols(), |k, j| a[(sample.rows[k], j)]);
                 let sub_b: Vec<f64> = sample.rows.iter().map(|&i| b[i]).collect();
-                let fit = lp_regression(sub.as_ref(), &sub_b, p, Some(&sample.weights), &solver)?;
+                let fit = lp_regression(sub.as_ref(), &sub_b, p, Some(&sample.weights), solver)?;
 
                 let cost = lp_objective(a, b, &ones, p, &fit.x);
                 let record = SweepRecord {
+                    fingerprint: fingerprint.clone(),
                     scheme: name.clone(),
                     p,
                     m,
@@ -143,13 +194,17 @@ pub fn regression_sweep(
                 datasets::jsonl::append_line(out, &record)?;
                 tracing::info!(scheme = %name, m, rep, ratio = record.cost_ratio, "sweep unit done");
                 done.insert(key, record);
+                progress(finished, total);
             }
         }
     }
-    Ok(done.into_values().filter(|r| r.p == p).collect())
+    Ok(done
+        .into_values()
+        .filter(|r| r.fingerprint == fingerprint)
+        .collect())
 }
 
-fn read_existing(out: &Path) -> Result<BTreeMap<(String, u64, u64, usize), SweepRecord>> {
+fn read_existing(out: &Path) -> Result<BTreeMap<UnitKey, SweepRecord>> {
     let records: Vec<SweepRecord> = read_records(out)?;
     Ok(records.into_iter().map(|r| (r.key(), r)).collect())
 }
@@ -210,6 +265,10 @@ pub fn check_config(config: &SweepConfig) -> Result<()> {
 /// One finished unit of the distortion sweep (one JSON line).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DistortionRecord {
+    /// Hex hash of A, p, the base seed and the probes; lines written before
+    /// fingerprints existed read as "" and never match.
+    #[serde(default)]
+    pub fingerprint: String,
     /// Scheme name.
     pub scheme: String,
     /// Exponent p.
@@ -233,7 +292,7 @@ pub struct DistortionRecord {
 }
 
 /// Runs the distortion sweep, appending new records to `out` and returning all
-/// records of this configuration.
+/// records of this configuration. `progress` is called after every unit.
 ///
 /// # Errors
 /// The errors of [`check_config`], [`scheme_scores`], [`sample_rows`] and
@@ -243,27 +302,35 @@ pub fn distortion_sweep(
     config: &SweepConfig,
     probes: &ProbeSpec,
     out: &Path,
+    progress: Progress<'_>,
 ) -> Result<Vec<DistortionRecord>> {
     check_config(config)?;
     let p = config.p;
     let settings = ConicSettings::default();
-    let mut done: BTreeMap<(String, u64, u64, usize), DistortionRecord> = read_records(out)?
+    let parameters = format!("distortion p={p:?} seed={} probes={probes:?}", config.seed);
+    let fingerprint = fingerprint(a, &[], &parameters);
+    tracing::info!(%fingerprint, n = a.nrows(), d = a.ncols(), "distortion sweep started");
+    let mut done: BTreeMap<UnitKey, DistortionRecord> = read_records(out)?
         .into_iter()
-        .map(|r: DistortionRecord| ((r.scheme.clone(), r.p.to_bits(), r.m.to_bits(), r.rep), r))
+        .map(|r: DistortionRecord| (unit_key(&r.fingerprint, &r.scheme, r.m, r.rep), r))
         .collect();
 
+    let (total, mut finished) = (total_units(config), 0);
     for (name, scheme) in &config.schemes {
         let scores = scheme_scores(a, p, *scheme, &settings)?;
         for &m in &config.sizes {
             for rep in 0..config.reps {
-                let key = (name.clone(), p.to_bits(), m.to_bits(), rep);
+                let key = unit_key(&fingerprint, name, m, rep);
+                finished += 1;
                 if done.contains_key(&key) {
+                    progress(finished, total);
                     continue;
                 }
                 let seed = config.seed.wrapping_add(rep as u64);
                 let sample = sample_rows(&scores, m, SampleMode::Bernoulli, seed)?;
                 let report = distortion(a, &sample, p, probes, seed)?;
                 let record = DistortionRecord {
+                    fingerprint: fingerprint.clone(),
                     scheme: name.clone(),
                     p,
                     m,
@@ -276,11 +343,16 @@ pub fn distortion_sweep(
                     exact: report.exact,
                 };
                 datasets::jsonl::append_line(out, &record)?;
+                tracing::info!(scheme = %name, m, rep, distortion = record.distortion, "sweep unit done");
                 done.insert(key, record);
+                progress(finished, total);
             }
         }
     }
-    Ok(done.into_values().filter(|r| r.p == p).collect())
+    Ok(done
+        .into_values()
+        .filter(|r| r.fingerprint == fingerprint)
+        .collect())
 }
 
 fn read_records<T: serde::de::DeserializeOwned>(out: &Path) -> Result<Vec<T>> {

@@ -302,3 +302,259 @@ fn distortion_sweep_writes_records() {
     let summary = String::from_utf8_lossy(&output.stdout);
     assert!(summary.contains("| leverage | 30 | 3 |"), "{summary}");
 }
+
+#[test]
+fn scores_sketch_close_to_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = tape::rng::stream(11, "cli-sketch");
+    let a = tape::rng::normal_mat(&mut rng, 5000, 4, 1.0);
+    let input = write_npy(dir.path(), "tall.npy", &a);
+    let run = |method: &str| {
+        let output = lpsample(&[
+            "scores",
+            "--input",
+            input.to_str().unwrap(),
+            "--p",
+            "2",
+            "--kind",
+            "leverage",
+            "--lev-method",
+            method,
+            "--seed",
+            "3",
+            "--json",
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+
+    let exact = run("col-piv-qr");
+    let sketched = run("sketch");
+    assert!(sketched["method"].as_str().unwrap().starts_with("Sketch"));
+    let pairs = exact["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(sketched["scores"].as_array().unwrap());
+    for (t, s) in pairs {
+        let (t, s) = (t.as_f64().unwrap(), s.as_f64().unwrap());
+        assert!((s / t - 1.0).abs() < 0.3, "exact {t}, sketched {s}");
+    }
+}
+
+#[test]
+fn negative_values_reach_validation() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_npy(
+        dir.path(),
+        "a.npy",
+        &faer::mat![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]],
+    );
+    let input = input.to_str().unwrap();
+
+    let p = stderr_of_failure(&["scores", "--input", input, "--p", "-1", "--kind", "lewis"]);
+    assert!(p.contains("invalid p = -1"), "{p}");
+    let eta = stderr_of_failure(&[
+        "scores",
+        "--input",
+        input,
+        "--p",
+        "1",
+        "--kind",
+        "lewis",
+        "--lewis-eta",
+        "-0.5",
+    ]);
+    assert!(eta.contains("invalid eta = -0.5"), "{eta}");
+    let m = stderr_of_failure(&[
+        "sample", "--input", input, "--p", "1", "--scheme", "lewis", "--m", "-3",
+    ]);
+    assert!(m.contains("invalid sample size m = -3"), "{m}");
+}
+
+#[test]
+fn with_replacement_rejects_huge_m() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_npy(
+        dir.path(),
+        "a.npy",
+        &faer::mat![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]],
+    );
+    let stderr = stderr_of_failure(&[
+        "sample",
+        "--input",
+        input.to_str().unwrap(),
+        "--p",
+        "1",
+        "--scheme",
+        "lewis",
+        "--mode",
+        "with-replacement",
+        "--m",
+        "1e12",
+    ]);
+    assert!(stderr.contains("at most 1e8 draws"), "{stderr}");
+}
+
+#[test]
+fn logs_without_colour_when_piped() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Mat::from_fn(80, 2, |i, j| ((i * (j + 3)) as f64 * 0.3).sin());
+    let input = write_npy(dir.path(), "a.npy", &a);
+    let output = Command::new(env!("CARGO_BIN_EXE_lpsample"))
+        .env("RUST_LOG", "info")
+        .args([
+            "distortion",
+            "--input",
+            input.to_str().unwrap(),
+            "--p",
+            "1",
+            "--schemes",
+            "uniform",
+            "--m-grid",
+            "5r",
+            "--probes",
+            "svd",
+            "--reps",
+            "1",
+            "--out",
+            dir.path().join("d.jsonl").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("sweep unit done"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "ANSI escape in piped logs: {stderr}"
+    );
+}
+
+fn regress_args<'a>(
+    input: &'a str,
+    target: &'a str,
+    out: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "regress",
+        "--input",
+        input,
+        "--target",
+        target,
+        "--p",
+        "3",
+        "--schemes",
+        "lewis",
+        "--m-grid",
+        "10r",
+        "--reps",
+        "2",
+        "--seed",
+        "1",
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn regress_p3_gaussian_solves() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = tape::rng::stream(5, "cli-regress-p3");
+    let a = tape::rng::normal_mat(&mut rng, 200, 5, 1.0);
+    let b = tape::rng::normal_mat(&mut rng, 200, 1, 1.0);
+    let input = write_npy(dir.path(), "a.npy", &a);
+    let target = write_npy(dir.path(), "b.npy", &b);
+    let full = |solver: &str| {
+        let output = lpsample(&[
+            "regress",
+            "--input",
+            input.to_str().unwrap(),
+            "--target",
+            target.to_str().unwrap(),
+            "--p",
+            "3",
+            "--full",
+            "--solver",
+            solver,
+            "--json",
+        ]);
+        assert!(
+            output.status.success(),
+            "{solver}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+
+    let conic = full("conic");
+    let irls = full("irls");
+    let (c, i) = (
+        conic["objective"].as_f64().unwrap(),
+        irls["objective"].as_f64().unwrap(),
+    );
+    assert!((c / i - 1.0).abs() < 1e-6, "conic {c}, IRLS {i}");
+    assert!(conic["relative_gap"].as_f64().unwrap() < 1e-6, "{conic}");
+}
+
+#[test]
+fn regress_sweep_fingerprint_and_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = tape::rng::stream(6, "cli-fingerprint");
+    let a = tape::rng::normal_mat(&mut rng, 150, 3, 1.0);
+    let b = tape::rng::normal_mat(&mut rng, 150, 1, 1.0);
+    let input = write_npy(dir.path(), "a.npy", &a);
+    let target = write_npy(dir.path(), "b.npy", &b);
+    let out = dir.path().join("sweep.jsonl");
+    let plot = dir.path().join("sweep.svg");
+    let (input_s, target_s, out_s) = (
+        input.to_str().unwrap(),
+        target.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    let run = |extra: &[&str]| {
+        let output = lpsample(&regress_args(input_s, target_s, out_s, extra));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::fs::read_to_string(&out).unwrap().lines().count()
+    };
+
+    assert_eq!(
+        run(&["--solver", "irls", "--plot", plot.to_str().unwrap()]),
+        2
+    );
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("lewis median"),
+        "{svg}"
+    );
+    assert_eq!(
+        run(&["--solver", "irls"]),
+        2,
+        "same input and parameters are resumed"
+    );
+    assert_eq!(
+        run(&["--solver", "conic"]),
+        4,
+        "another solver is a new unit"
+    );
+
+    let changed = Mat::from_fn(150, 3, |i, j| a[(i, j)] + 0.5);
+    write_npy(dir.path(), "a.npy", &changed);
+    assert_eq!(
+        run(&["--solver", "irls"]),
+        6,
+        "a changed input is never reused"
+    );
+}

@@ -4,7 +4,12 @@
 //! ```text
 //! lpsample scores --input A.npy --p 1 --kind lewis --json
 //! lpsample sample --input A.npy --p 1 --scheme lewis --m 500 --seed 7 --out s.json
+//! lpsample scores --input A.npy --p 2 --kind leverage --lev-method sketch --seed 3
+//! lpsample bench --input A.npy --p 1 --task lewis --runs 5 --json
 //! ```
+
+#[path = "lpsample/bench.rs"]
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -17,8 +22,9 @@ use serde_json::json;
 use lpsample::conic::ConicSettings;
 use lpsample::distortion::ProbeSpec;
 use lpsample::input::{check_p, read_npy_matrix};
-use lpsample::leverage::{LevMethod, leverage_scores};
+use lpsample::leverage::{LevMethod, SketchOptions, leverage_scores};
 use lpsample::lewis::{LewisOptions, lewis_weights};
+use lpsample::plot::{distortion_svg, regression_svg};
 use lpsample::regression::{LpSolver, lp_regression};
 use lpsample::sampling::{SampleMode, sample_rows};
 use lpsample::scheme::{Scheme, scheme_scores};
@@ -48,6 +54,8 @@ enum Command {
     Regress(RegressArgs),
     /// Sweep the probe distortion of samples over schemes and sizes (resumable).
     Distortion(DistortionArgs),
+    /// Time a score computation or a regression: one warm-up, then the median of --runs.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -66,9 +74,68 @@ enum Kind {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum LevMethodArg {
+    /// Column-pivoted QR basis (exact, robust on rank-deficient input).
     ColPivQr,
+    /// Thin SVD basis (exact).
     Svd,
+    /// Cholesky of AᵀA (exact, fast; falls back to col-piv-qr when ill-conditioned).
     GramCholesky,
+    /// CountSketch and Gaussian projection (approximate, seeded by --seed).
+    Sketch,
+}
+
+#[derive(clap::Args)]
+struct LevArgs {
+    /// Leverage algorithm (for --kind leverage).
+    #[arg(long, value_enum, default_value = "col-piv-qr")]
+    lev_method: LevMethodArg,
+    /// Rows of the CountSketch for --lev-method sketch; default max(4d², 1000), capped at n.
+    #[arg(long, allow_negative_numbers = true)]
+    sketch_rows: Option<usize>,
+    /// Gaussian projection columns k for --lev-method sketch; k ≥ rank skips the projection.
+    #[arg(long, default_value_t = lpsample::leverage::sketch::DEFAULT_PROJECTION_COLUMNS,
+        allow_negative_numbers = true)]
+    sketch_k: usize,
+}
+
+impl LevArgs {
+    fn method(&self, seed: u64) -> LevMethod {
+        match self.lev_method {
+            LevMethodArg::ColPivQr => LevMethod::ColPivQr,
+            LevMethodArg::Svd => LevMethod::Svd,
+            LevMethodArg::GramCholesky => LevMethod::GramCholesky,
+            LevMethodArg::Sketch => LevMethod::Sketch(SketchOptions {
+                rows: self.sketch_rows,
+                k: self.sketch_k,
+                seed,
+            }),
+        }
+    }
+}
+
+#[derive(clap::Args)]
+struct LewisArgs {
+    /// Lewis damping η in (0, 2); default 1 for p ≤ 2 and 4/(p+2) for p > 2.
+    #[arg(long, allow_negative_numbers = true)]
+    lewis_eta: Option<f64>,
+    /// Lewis stopping tolerance on max_i |log(F_i/w_i)|.
+    #[arg(long, default_value_t = 1e-12, allow_negative_numbers = true)]
+    lewis_tol: f64,
+    /// Iteration limit of the Lewis fixed point.
+    #[arg(long, default_value_t = 500, allow_negative_numbers = true)]
+    max_iter: usize,
+}
+
+impl LewisArgs {
+    fn options(&self, p: f64, rank_tol: Option<f64>) -> LewisOptions {
+        LewisOptions {
+            eta: self.lewis_eta,
+            tol: self.lewis_tol,
+            max_iter: self.max_iter,
+            rank_tol,
+            ..LewisOptions::new(p)
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -80,7 +147,7 @@ struct InputArgs {
     #[arg(long)]
     intercept: bool,
     /// Exponent p ≥ 1 of the ℓp norm.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     p: f64,
 }
 
@@ -91,15 +158,16 @@ struct ScoresArgs {
     /// Score kind.
     #[arg(long, value_enum)]
     kind: Kind,
-    /// Leverage algorithm (for --kind leverage).
-    #[arg(long, value_enum, default_value = "col-piv-qr")]
-    lev_method: LevMethodArg,
-    /// Lewis damping η in (0, 2); default 1 for p ≤ 2 and 4/(p+2) for p > 2.
-    #[arg(long)]
-    lewis_eta: Option<f64>,
+    #[command(flatten)]
+    leverage: LevArgs,
+    #[command(flatten)]
+    lewis: LewisArgs,
     /// Relative rank tolerance; default max(n, d)·machine epsilon.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     rank_tol: Option<f64>,
+    /// Random seed of --lev-method sketch; the other kinds are deterministic.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
     /// Also write the scores to this .npy file (n × 1, float64).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -115,8 +183,8 @@ struct SampleArgs {
     /// Scheme: uniform, leverage, root-leverage, lewis, sens, sens-bound, mixture[:βσ:βτ], l2aug.
     #[arg(long)]
     scheme: String,
-    /// Expected sample size (Bernoulli) or number of draws (with replacement).
-    #[arg(long)]
+    /// Expected sample size (Bernoulli) or number of draws (with replacement, at most 1e8).
+    #[arg(long, allow_negative_numbers = true)]
     m: f64,
     /// Sampling mode.
     #[arg(long, value_enum, default_value = "bernoulli")]
@@ -142,9 +210,13 @@ struct RegressArgs {
     /// Solve once on all rows and print the fit instead of sweeping samples.
     #[arg(long)]
     full: bool,
-    /// Solver for --full (the sweep always uses the conic solver).
+    /// Solver for --full and for every solve of the sweep (the full-data optimum and each sample).
     #[arg(long, value_enum, default_value = "conic")]
     solver: SolverArg,
+    /// Iteration limit of --solver irls.
+    #[arg(long, default_value_t = lpsample::regression::DEFAULT_IRLS_MAX_ITER,
+        allow_negative_numbers = true)]
+    max_iter: usize,
     /// Comma-separated schemes for the sweep.
     #[arg(long, default_value = "uniform,lewis")]
     schemes: String,
@@ -152,7 +224,7 @@ struct RegressArgs {
     #[arg(long, default_value = "5r,10r,20r")]
     m_grid: String,
     /// Repetitions per scheme and size.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, allow_negative_numbers = true)]
     reps: usize,
     /// Base seed; repetition k uses seed + k.
     #[arg(long, default_value_t = 0)]
@@ -163,6 +235,9 @@ struct RegressArgs {
     /// Write a markdown table of median and max cost ratios to this file.
     #[arg(long)]
     summary: Option<PathBuf>,
+    /// Write an SVG plot of median and max cost ratio against m to this file.
+    #[arg(long)]
+    plot: Option<PathBuf>,
     /// Print the result as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -182,7 +257,7 @@ struct DistortionArgs {
     #[arg(long, default_value = "gaussian:1000,svd")]
     probes: String,
     /// Repetitions per scheme and size.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, allow_negative_numbers = true)]
     reps: usize,
     /// Base seed; repetition k uses seed + k for the sample and the probes.
     #[arg(long, default_value_t = 0)]
@@ -193,6 +268,9 @@ struct DistortionArgs {
     /// Write a markdown summary table to this file.
     #[arg(long)]
     summary: Option<PathBuf>,
+    /// Write an SVG plot of median and 90th-percentile distortion against m to this file.
+    #[arg(long)]
+    plot: Option<PathBuf>,
     /// Print the records as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -226,6 +304,7 @@ fn main() {
         Command::Sample(args) => run_sample(&args),
         Command::Regress(args) => run_regress(&args),
         Command::Distortion(args) => run_distortion(&args),
+        Command::Bench(args) => bench::run_bench(&args),
     };
     if let Err(err) = outcome {
         eprintln!("error: {err:#}");
@@ -233,6 +312,7 @@ fn main() {
     }
 }
 
+/// Reads the input matrix (with the intercept column if requested) after checking p.
 fn load(args: &InputArgs) -> Result<Mat<f64>> {
     check_p(args.p)?;
     let a = read_npy_matrix(&args.input)?;
@@ -253,20 +333,12 @@ fn run_scores(args: &ScoresArgs) -> Result<()> {
 
     let (name, method, scores, rank) = match args.kind {
         Kind::Leverage => {
-            let method = match args.lev_method {
-                LevMethodArg::ColPivQr => LevMethod::ColPivQr,
-                LevMethodArg::Svd => LevMethod::Svd,
-                LevMethodArg::GramCholesky => LevMethod::GramCholesky,
-            };
+            let method = args.leverage.method(args.seed);
             let s = leverage_scores(a.as_ref(), method, args.rank_tol)?;
             ("leverage", format!("{method:?}"), s.values, s.rank)
         }
         Kind::Lewis => {
-            let options = LewisOptions {
-                eta: args.lewis_eta,
-                rank_tol: args.rank_tol,
-                ..LewisOptions::new(p)
-            };
+            let options = args.lewis.options(p, args.rank_tol);
             let result = lewis_weights(a.as_ref(), &options.check()?)?;
             iterations = Some(result.iterations);
             residual = Some(result.residual);
@@ -345,6 +417,7 @@ fn run_sample(args: &SampleArgs) -> Result<()> {
     Ok(())
 }
 
+/// Reads the target vector b and checks that it has one entry per row.
 fn read_target(path: &Path, rows: usize) -> Result<Vec<f64>> {
     let b = datasets::npy::read_matrix(path)?;
     if b.ncols() != 1 || b.nrows() != rows {
@@ -382,11 +455,14 @@ fn run_regress(args: &RegressArgs) -> Result<()> {
     let b = read_target(&args.target, a.nrows())?;
     let p = args.input.p;
 
+    let solver = match args.solver {
+        SolverArg::Conic => LpSolver::Conic(ConicSettings::default()),
+        SolverArg::Irls => LpSolver::Irls {
+            delta: None,
+            max_iter: args.max_iter,
+        },
+    };
     if args.full {
-        let solver = match args.solver {
-            SolverArg::Conic => LpSolver::Conic(ConicSettings::default()),
-            SolverArg::Irls => LpSolver::irls(),
-        };
         let fit = lp_regression(a.as_ref(), &b, p, None, &solver)?;
         if args.json {
             println!("{}", serde_json::to_string(&fit)?);
@@ -400,9 +476,6 @@ fn run_regress(args: &RegressArgs) -> Result<()> {
         return Ok(());
     }
 
-    // NOTE: resumed lines are not matched against the input file, so a changed
-    // input reuses the old results. The sweep also always uses the conic
-    // solver, which stalled for p ≥ 3 on a plain 200 × 5 Gaussian problem.
     let out = args
         .out
         .as_ref()
@@ -419,11 +492,19 @@ fn run_regress(args: &RegressArgs) -> Result<()> {
         reps: args.reps,
         seed: args.seed,
     };
-    let records = regression_sweep(a.as_ref(), &b, &config, out)?;
+    let bar = progress_bar();
+    let records = regression_sweep(a.as_ref(), &b, &config, &solver, out, &mut |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
 
     let summary = markdown_summary(&records);
     if let Some(path) = &args.summary {
         write_atomic(path, &summary)?;
+    }
+    if let Some(path) = &args.plot {
+        write_atomic(path, &regression_svg(&records))?;
     }
     if args.json {
         println!("{}", serde_json::to_string(&records)?);
@@ -472,11 +553,25 @@ fn run_distortion(args: &DistortionArgs) -> Result<()> {
         seed: args.seed,
     };
     let probes = parse_probes(&args.probes)?;
-    let records = distortion_sweep(a.as_ref(), &config, &probes, &args.out)?;
+    let bar = progress_bar();
+    let records = distortion_sweep(
+        a.as_ref(),
+        &config,
+        &probes,
+        &args.out,
+        &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )?;
+    bar.finish_and_clear();
 
     let summary = distortion_summary(&records);
     if let Some(path) = &args.summary {
         write_atomic(path, &summary)?;
+    }
+    if let Some(path) = &args.plot {
+        write_atomic(path, &distortion_svg(&records))?;
     }
     if args.json {
         println!("{}", serde_json::to_string(&records)?);
@@ -484,6 +579,15 @@ fn run_distortion(args: &DistortionArgs) -> Result<()> {
         print!("{summary}");
     }
     Ok(())
+}
+
+/// Returns a progress bar on stderr, hidden when stderr is not a terminal.
+fn progress_bar() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar
 }
 
 /// Writes `text` to a temporary file in the same folder, then renames it.
