@@ -238,9 +238,11 @@ impl SuiteParams {
             methods,
             sets,
             grid: grid(one_config, epochs),
-            phases: self
-                .phases
-                .unwrap_or(if one_config { Phases::Report } else { Phases::All }),
+            phases: self.phases.unwrap_or(if one_config {
+                Phases::Report
+            } else {
+                Phases::All
+            }),
             report_folds: if smoke { Some(vec![0]) } else { None },
             report_seeds: if one_config {
                 vec![self.seed]
