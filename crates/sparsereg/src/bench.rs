@@ -4,7 +4,9 @@
 //!
 //! Each finished fit is appended to the JSONL file at once. On start the
 //! harness reads the file and skips every key {design, d, k, sigma, N, rep,
-//! seed, method} already present, so an interrupted sweep resumes. The
+//! seed, method, fingerprint} already present, so an interrupted sweep
+//! resumes. The fingerprint covers every other setting that changes a result
+//! (see [`fingerprint`]), so a rerun with other settings computes new lines. The
 //! instance of repetition r uses seed `seed + r`; the automatic grid is
 //! N = 2^m·k·ln d for m = 1, 2, … while N < d, then N = d. Lasso fits stop
 //! at relative duality gap 2e-6 (see `bench_lasso_options`).
@@ -72,6 +74,10 @@ pub struct BenchKey {
     pub seed: u64,
     /// Method string.
     pub method: String,
+    /// [`fingerprint`] of the settings outside the key (empty in files
+    /// written before it existed, which therefore never match).
+    #[serde(default)]
+    pub fingerprint: String,
 }
 
 /// One line of the JSONL file: the key, the fit or the error.
@@ -118,10 +124,12 @@ pub fn run_bench(
         .iter()
         .map(|s| MethodSpec::parse(s))
         .collect::<Result<_>>()?;
+    let settings = run_settings(cfg);
     let total = designs.len() * cfg.n_grid.len() * cfg.reps * methods.len();
     let mut count = 0;
     let mut written = 0;
     for design in &designs {
+        let fingerprint = fingerprint(cfg, design, &settings);
         for &n in &cfg.n_grid {
             for rep in 0..cfg.reps {
                 let seed = cfg.seed + rep as u64;
@@ -137,13 +145,20 @@ pub fn run_bench(
                         rep,
                         seed,
                         method: m.clone(),
+                        fingerprint: fingerprint.clone(),
                     })
                     .collect();
                 let todo: Vec<usize> = (0..keys.len())
                     .filter(|&i| !done.contains(&key_string(&keys[i])))
                     .collect();
                 if !todo.is_empty() {
-                    written += run_unit(cfg, design, n, seed, &methods, &keys, &todo, out)?;
+                    let unit = Unit {
+                        design,
+                        n,
+                        seed,
+                        settings: &settings,
+                    };
+                    written += run_unit(cfg, &unit, &methods, &keys, &todo, out)?;
                 }
                 count += methods.len();
                 progress(count, total);
@@ -153,44 +168,38 @@ pub fn run_bench(
     Ok(written)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_unit(
-    cfg: &BenchConfig,
-    design: &Design,
+/// One instance of the sweep.
+struct Unit<'a> {
+    design: &'a Design,
     n: usize,
     seed: u64,
+    settings: &'a RunSettings,
+}
+
+fn run_unit(
+    cfg: &BenchConfig,
+    unit: &Unit<'_>,
     methods: &[MethodSpec],
     keys: &[BenchKey],
     todo: &[usize],
     out: &Path,
 ) -> Result<usize> {
+    let (n, settings) = (unit.n, unit.settings);
     let spec = InstanceSpec {
-        design: design.clone(),
+        design: unit.design.clone(),
         n,
         d: cfg.d,
         k: cfg.k,
         noise: Noise::Sigma(cfg.sigma),
         n_test: cfg.n_test,
-        seed,
+        seed: unit.seed,
         ..Default::default()
     };
     let inst = generate(&spec)?;
-    let settings = RunSettings {
-        k: Some(cfg.k),
-        alpha_rule: Some(AlphaRule::Universal {
-            c: 1.0,
-            sigma: cfg.sigma,
-        }),
-        folds: 5,
-        pipeline: PipelineConfig {
-            lasso: bench_lasso_options(),
-            ..PipelineConfig::default()
-        },
-    };
     for &i in todo {
         let mut p = crate::precond::parse(&cfg.precond)?;
         let start = Instant::now();
-        let result = run_method(inst.x.as_ref(), &inst.y, &methods[i], p.as_mut(), &settings);
+        let result = run_method(inst.x.as_ref(), &inst.y, &methods[i], p.as_mut(), settings);
         let time_ms = start.elapsed().as_secs_f64() * 1e3;
         let line = match result {
             Ok(run) => {
@@ -215,6 +224,50 @@ fn run_unit(
         datasets::jsonl::append_line(out, &line)?;
     }
     Ok(todo.len())
+}
+
+/// Solver settings shared by every fit of a sweep.
+fn run_settings(cfg: &BenchConfig) -> RunSettings {
+    RunSettings {
+        k: Some(cfg.k),
+        alpha_rule: Some(AlphaRule::Universal {
+            c: 1.0,
+            sigma: cfg.sigma,
+        }),
+        folds: 5,
+        pipeline: PipelineConfig {
+            lasso: bench_lasso_options(),
+            ..PipelineConfig::default()
+        },
+    }
+}
+
+/// Returns a 64-bit FNV-1a hash, in hex, of every input of a line that its
+/// key does not name: the crate version, the preconditioner, the test-design
+/// size, the instance defaults (coefficients, column scaling), the solver
+/// settings and, for `file:` designs, the matrix entries.
+pub fn fingerprint(cfg: &BenchConfig, design: &Design, settings: &RunSettings) -> String {
+    let instance = InstanceSpec::default();
+    let mut text = format!(
+        "sparsereg {}|precond {}|n_test {}|coef {:?}|normalize {}|{settings:?}",
+        env!("CARGO_PKG_VERSION"),
+        cfg.precond,
+        cfg.n_test,
+        instance.coef,
+        instance.normalize,
+    );
+    if let Design::FromMatrix { x, .. } = design {
+        let mut bytes = Vec::with_capacity(8 * x.nrows() * x.ncols() + 16);
+        bytes.extend_from_slice(&(x.nrows() as u64).to_le_bytes());
+        bytes.extend_from_slice(&(x.ncols() as u64).to_le_bytes());
+        for j in 0..x.ncols() {
+            for i in 0..x.nrows() {
+                bytes.extend_from_slice(&x[(i, j)].to_le_bytes());
+            }
+        }
+        text += &format!("|matrix {:016x}", tape::rng::fnv1a64(&bytes));
+    }
+    format!("{:016x}", tape::rng::fnv1a64(text.as_bytes()))
 }
 
 /// Lasso settings of the sweep: relative gap 2e-6 per fit (scikit-learn's

@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::io::{read_json, write_json_atomic};
 use crate::linalg::{dot, x_w};
 use crate::params::{Check, Checked};
-use crate::validate::check_k;
+use crate::validate::{check_dense_size, check_k};
 
 /// Distribution of the nonzero coefficients of w*.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -92,6 +92,8 @@ impl Check for InstanceSpec {
             return Err(Error::invalid("n", 0, "N must be ≥ 1"));
         }
         check_k(self.k, self.columns(), "d")?;
+        let rows = self.n.saturating_add(self.n_test);
+        check_dense_size("n", self.n, rows, self.columns())?;
         match self.noise {
             Noise::Sigma(s) if !(s >= 0.0 && s.is_finite()) => {
                 Err(Error::invalid("sigma", s, "σ must be finite and ≥ 0"))

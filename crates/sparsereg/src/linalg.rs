@@ -13,9 +13,26 @@
 
 use faer::{Mat, MatRef};
 
-/// Dot product of two equally long slices.
+/// Dot product of two equally long slices. Four independent partial sums
+/// let the compiler use SIMD lanes (a single running sum fixes the order of
+/// additions and cannot be vectorised).
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(u, v)| u * v).sum()
+    let len = a.len().min(b.len());
+    let (a, b) = (&a[..len], &b[..len]);
+    let mut acc = [0.0f64; 4];
+    let (a_chunks, b_chunks) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = a_chunks
+        .remainder()
+        .iter()
+        .zip(b_chunks.remainder())
+        .map(|(u, v)| u * v)
+        .sum();
+    for (u, v) in a_chunks.zip(b_chunks) {
+        for lane in 0..4 {
+            acc[lane] += u[lane] * v[lane];
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// Euclidean norm.

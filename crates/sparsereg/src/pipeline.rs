@@ -23,7 +23,7 @@ use faer::{Mat, MatRef};
 
 use crate::error::{Error, Result};
 use crate::lasso::cd::coordinate_descent;
-use crate::lasso::{LassoOptions, lasso_fit};
+use crate::lasso::{LassoOptions, ZERO_ALPHA_ADVICE, lasso_fit};
 use crate::linalg::{Centered, center, dot, top_k};
 use crate::params::Check;
 use crate::precond::{Preconditioner, RefitSpace};
@@ -35,7 +35,7 @@ use crate::{CvOptions, lasso_cv};
 /// Rule that sets the Phase-2 penalty α.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum AlphaRule {
-    /// A fixed α ≥ 0.
+    /// A fixed α > 0.
     Fixed(f64),
     /// α = c·σ·√(2 ln d / N), with σ the known noise level.
     Universal { c: f64, sigma: f64 },
@@ -89,12 +89,22 @@ impl AlphaRule {
 
     fn validate(&self) -> Result<()> {
         match *self {
-            AlphaRule::Fixed(a) if !(a >= 0.0 && a.is_finite()) => {
-                Err(Error::invalid("alpha", a, "α must be ≥ 0"))
+            AlphaRule::Fixed(a) if a == 0.0 => Err(Error::invalid("alpha", a, ZERO_ALPHA_ADVICE)),
+            AlphaRule::Fixed(a) if !(a > 0.0 && a.is_finite()) => {
+                Err(Error::invalid("alpha", a, "α must be finite and > 0"))
             }
-            AlphaRule::Universal { sigma, .. } if sigma.is_nan() || sigma < 0.0 => {
-                Err(Error::invalid("sigma", sigma, "σ must be ≥ 0"))
+            AlphaRule::Universal { sigma, .. } if !(sigma > 0.0 && sigma.is_finite()) => {
+                Err(Error::invalid(
+                    "sigma",
+                    sigma,
+                    "universal:c needs a finite σ > 0 (σ = 0 gives α = 0); use --alpha fixed:α or cv:K",
+                ))
             }
+            AlphaRule::Universal { c, .. } if !(c > 0.0 && c.is_finite()) => Err(Error::invalid(
+                "alpha",
+                format!("universal:{c}"),
+                "the factor c of universal:c must be finite and > 0",
+            )),
             AlphaRule::Cv { folds } if folds < 2 => {
                 Err(Error::invalid("folds", folds, "folds must be ≥ 2"))
             }

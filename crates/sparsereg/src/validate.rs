@@ -105,3 +105,50 @@ pub fn check_no_constant_column(x: MatRef<'_, f64>) -> Result<()> {
     }
     Ok(())
 }
+
+/// Checks that dense f64 matrices of `rows` × `cols` entries in all fit in
+/// memory (`value` of parameter `name` is what the user set): the byte
+/// count must not overflow and, where the operating system reports it
+/// (`MemAvailable` in `/proc/meminfo` on Linux), must not exceed the
+/// available memory. Without that report only the overflow is checked.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming `name`, the size and the fix.
+pub fn check_dense_size(name: &'static str, value: usize, rows: usize, cols: usize) -> Result<()> {
+    let bytes = rows
+        .checked_mul(cols)
+        .and_then(|e| e.checked_mul(8))
+        .filter(|&b| b <= isize::MAX as usize);
+    let Some(bytes) = bytes else {
+        return Err(Error::invalid(
+            name,
+            value,
+            format!(
+                "{rows} × {cols} f64 values exceed the address space; choose fewer rows or columns"
+            ),
+        ));
+    };
+    match available_memory() {
+        Some(available) if bytes as u64 > available => Err(Error::invalid(
+            name,
+            value,
+            format!(
+                "{rows} × {cols} f64 values need {:.1} GiB but only {:.1} GiB of memory are available; \
+                 choose fewer rows or columns",
+                bytes as f64 / GIB,
+                available as f64 / GIB
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+/// Available memory in bytes from `/proc/meminfo`, when that file exists.
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}

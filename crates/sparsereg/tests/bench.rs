@@ -45,3 +45,34 @@ fn sweep_resumes_and_reports() {
     let plot = svg(&lines, "gauss");
     assert_eq!(plot.matches("<polyline").count(), 3);
 }
+
+#[test]
+fn resume_key_includes_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bench.jsonl");
+    let mut cfg = config();
+    cfg.designs = vec!["gauss".into()];
+    cfg.n_grid = vec![30];
+    cfg.reps = 1;
+    cfg.methods = vec!["omp".into()];
+    assert_eq!(run_bench(&cfg, &out, |_, _| {}).unwrap(), 1);
+    assert_eq!(
+        run_bench(&cfg, &out, |_, _| {}).unwrap(),
+        0,
+        "same settings"
+    );
+
+    cfg.n_test = 80;
+    assert_eq!(run_bench(&cfg, &out, |_, _| {}).unwrap(), 1, "other n_test");
+    cfg.precond = "normalize".into();
+    assert_eq!(
+        run_bench(&cfg, &out, |_, _| {}).unwrap(),
+        1,
+        "other precond"
+    );
+
+    let lines = read_bench(&out).unwrap();
+    let prints: std::collections::HashSet<&str> =
+        lines.iter().map(|l| l.key.fingerprint.as_str()).collect();
+    assert_eq!(prints.len(), 3, "one fingerprint per setting");
+}

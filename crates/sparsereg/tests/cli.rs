@@ -220,3 +220,92 @@ fn gen_then_fit_instance() {
     assert!(fit["pe_in"].as_f64().unwrap() < 0.05, "{fit}");
     assert!(fit["gap_rel"].as_f64().unwrap() <= 1e-8);
 }
+
+/// Writes the acceptance instance (Gaussian, N = 200, d = 500, k = 5, σ = 0.1).
+fn acceptance_instance(dir: &Path, seed: u64) -> (Vec<usize>, String, String) {
+    let spec = InstanceSpec {
+        design: Design::Gauss,
+        n: 200,
+        d: 500,
+        k: 5,
+        noise: Noise::Sigma(0.1),
+        n_test: 10,
+        seed,
+        ..Default::default()
+    };
+    let inst = generate(&spec).unwrap();
+    let (x, y) = write_xy(dir, &inst.x, &inst.y);
+    (inst.support, x, y)
+}
+
+#[test]
+fn omp_and_relaxed_cv_recover_support_exactly() {
+    for seed in 0..4 {
+        let dir = tempfile::tempdir().unwrap();
+        let (support, x, y) = acceptance_instance(dir.path(), seed);
+
+        let omp = fit_json(&x, &y, &["--method", "omp", "--k", "5"]);
+        assert_eq!(indices(&omp["support"]), support, "omp, seed {seed}");
+
+        let cv = fit_json(&x, &y, &["--method", "lasso-cv+relaxed"]);
+        assert_eq!(
+            indices(&cv["support"]),
+            support,
+            "lasso-cv+relaxed, seed {seed}"
+        );
+        assert_eq!(cv["method"], "lasso-cv+relaxed", "seed {seed}");
+        for c in cv["coef_on_support"].as_array().unwrap() {
+            let c = c.as_f64().unwrap();
+            assert!((c.abs() - 1.0).abs() < 0.05, "seed {seed}: coefficient {c}");
+        }
+    }
+}
+
+#[test]
+fn invalid_flags_give_our_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = Mat::from_fn(20, 6, |i, j| ((i * 31 + j * 17) % 11) as f64);
+    let y: Vec<f64> = (0..20).map(|i| i as f64).collect();
+    let (xp, yp) = write_xy(dir.path(), &x, &y);
+
+    let msg = fit_error(&xp, &yp, &["--method", "lasso", "--alpha", "fixed:0"]);
+    assert!(msg.contains("ordinary least squares"), "{msg}");
+    let msg = fit_error(&xp, &yp, &["--method", "lasso", "--alpha", "fixed:-1"]);
+    assert!(msg.contains("invalid alpha = -1"), "{msg}");
+    let msg = fit_error(&xp, &yp, &["--method", "lasso-cv", "--tol", "-1"]);
+    assert!(msg.contains("invalid tol = -1"), "{msg}");
+    let msg = fit_error(&xp, &yp, &["--method", "lasso", "--sigma", "-2"]);
+    assert!(msg.contains("invalid sigma = -2"), "{msg}");
+
+    let out = sparsereg(&[
+        "fit", "--x", &xp, "--y", &yp, "--method", "omp", "--k", "-3",
+    ]);
+    let msg = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(msg.contains("-3 is negative"), "{msg}");
+    assert!(!msg.contains("unexpected argument"), "{msg}");
+}
+
+#[test]
+fn gen_rejects_huge_design_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("huge");
+    let out = sparsereg(&[
+        "gen",
+        "--n",
+        "1e12",
+        "--d",
+        "1e9",
+        "--k",
+        "5",
+        "--sigma",
+        "0.1",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let msg = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    assert!(!out.status.success());
+    assert_eq!(msg.lines().count(), 1, "{msg}");
+    assert!(msg.contains("invalid n = 1000000000000"), "{msg}");
+    assert!(!out_dir.exists(), "no output after an error");
+}

@@ -61,19 +61,19 @@ struct BenchArgs {
     )]
     designs: String,
     /// Columns d.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, allow_negative_numbers = true, value_parser = parse_count)]
     d: usize,
     /// Support size k.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true, value_parser = parse_count)]
     k: usize,
     /// Noise σ.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
     sigma: f64,
     /// `auto` (N = 2^m·k·ln d up to d) or comma-separated sample sizes.
     #[arg(long, default_value = "auto")]
     n_grid: String,
     /// Repetitions per (design, N).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true, value_parser = parse_count)]
     reps: usize,
     /// Comma-separated methods.
     #[arg(
@@ -85,10 +85,10 @@ struct BenchArgs {
     #[arg(long, default_value = "identity")]
     precond: String,
     /// Rows of each test design.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, allow_negative_numbers = true, value_parser = parse_count)]
     n_test: usize,
     /// Base seed (repetition r uses seed + r).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = parse_seed)]
     seed: u64,
     /// JSON-lines output, appended and resumed.
     #[arg(long)]
@@ -110,19 +110,19 @@ struct GenArgs {
     #[arg(long, default_value = "gauss")]
     design: String,
     /// Training rows N.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_count)]
     n: usize,
     /// Columns d (ignored for file designs).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = parse_count)]
     d: usize,
     /// Support size k.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_count)]
     k: usize,
     /// Noise standard deviation σ.
-    #[arg(long, conflicts_with = "snr")]
+    #[arg(long, conflicts_with = "snr", allow_negative_numbers = true)]
     sigma: Option<f64>,
     /// Signal-to-noise ratio: σ² = ‖Xw*‖²/(N·SNR).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     snr: Option<f64>,
     /// Coefficients: sign, gauss or unif:a:b.
     #[arg(long, default_value = "sign")]
@@ -131,10 +131,10 @@ struct GenArgs {
     #[arg(long)]
     raw: bool,
     /// Rows of the test design.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, allow_negative_numbers = true, value_parser = parse_count)]
     n_test: usize,
     /// Run seed.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = parse_seed)]
     seed: u64,
     /// Output directory.
     #[arg(long)]
@@ -161,20 +161,21 @@ struct DataArgs {
 struct FitArgs {
     #[command(flatten)]
     data: DataArgs,
-    /// Method: lasso, lasso-cv, omp, fs, iht, cosamp, with +refit or +threshold.
+    /// Method: lasso, lasso-cv, omp, fs, iht, cosamp, with +refit or +threshold;
+    /// lasso-cv+relaxed cross-validates the refitted Lasso (for support recovery).
     #[arg(long)]
     method: String,
     /// Sparsity k (greedy methods and +threshold; --threshold sets it too).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_count)]
     k: Option<usize>,
     /// α rule of `lasso`: fixed:α, universal:c or cv:K (default universal:1 when σ is known).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     alpha: Option<String>,
     /// Noise level σ for universal:c (default: from instance.json).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     sigma: Option<f64>,
     /// Folds of lasso-cv.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true, value_parser = parse_count)]
     folds: usize,
     /// Shuffle rows before splitting them into CV folds (default: contiguous folds).
     #[arg(long)]
@@ -183,13 +184,13 @@ struct FitArgs {
     #[arg(long)]
     one_se: bool,
     /// Seed of the CV shuffle.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = parse_seed)]
     seed: u64,
     /// Relative duality-gap tolerance of the Lasso.
-    #[arg(long, default_value_t = 1e-8)]
+    #[arg(long, default_value_t = 1e-8, allow_negative_numbers = true)]
     tol: f64,
     /// scikit-learn's tol t (sets --tol 2t).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     sklearn_tol: Option<f64>,
     /// Preconditioner: identity, normalize, whiten:γ, factor:r, paper.
     #[arg(long, default_value = "identity")]
@@ -198,7 +199,7 @@ struct FitArgs {
     #[arg(long)]
     refit: bool,
     /// Keep the K largest coefficients, then refit (same as +threshold with --k K).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_count)]
     threshold: Option<usize>,
     /// Fit without an intercept.
     #[arg(long)]
@@ -222,13 +223,13 @@ struct PathArgs {
     #[command(flatten)]
     data: DataArgs,
     /// Number of α values.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, allow_negative_numbers = true, value_parser = parse_count)]
     n_alphas: usize,
     /// α_min/α_max.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     eps: f64,
     /// Relative duality-gap tolerance.
-    #[arg(long, default_value_t = 1e-8)]
+    #[arg(long, default_value_t = 1e-8, allow_negative_numbers = true)]
     tol: f64,
     /// Write the path JSON to this file.
     #[arg(long)]
@@ -243,16 +244,16 @@ struct DiagnoseArgs {
     #[command(flatten)]
     data: DataArgs,
     /// Support size k.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = parse_count)]
     k: usize,
     /// Number of random subsets.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, allow_negative_numbers = true, value_parser = parse_count)]
     subsets: usize,
     /// Comma-separated preconditioners.
     #[arg(long, default_value = "identity")]
     precond: String,
     /// Seed of the subsets.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = parse_seed)]
     seed: u64,
     /// Print the JSON on stdout (default: a table).
     #[arg(long)]
@@ -279,6 +280,33 @@ fn main() {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
+}
+
+/// Parses a count such as `200` or `1e9` (a whole number ≥ 0, scientific
+/// notation allowed), so that negative and fractional values get a clear message.
+fn parse_count(s: &str) -> std::result::Result<usize, String> {
+    if let Ok(v) = s.parse::<usize>() {
+        return Ok(v);
+    }
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number; give a whole number such as 200 or 1e6"))?;
+    if v < 0.0 {
+        return Err(format!("{s} is negative; give a whole number ≥ 0"));
+    }
+    if v.fract() != 0.0 || !v.is_finite() || v >= usize::MAX as f64 {
+        return Err(format!(
+            "{s} is not a whole number in range; give one such as 200 or 1e6"
+        ));
+    }
+    Ok(v as usize)
+}
+
+/// Parses a seed, a whole number in 0 ..= 2^64 − 1.
+fn parse_seed(s: &str) -> std::result::Result<u64, String> {
+    s.parse::<u64>().map_err(|_| {
+        format!("{s:?} is not a valid seed; give a whole number in 0 ..= 18446744073709551615")
+    })
 }
 
 fn gen_command(a: GenArgs) -> Result<()> {

@@ -6,7 +6,13 @@
 //! scores the held-out rows by mean squared error with intercept
 //! ȳ_train − x̄_trainᵀw. The α of minimal mean MSE is chosen (first index on
 //! ties, i.e. the larger α), or with `one_se` the largest α whose mean MSE is
-//! within one standard error of that minimum; then the Lasso is refitted on all rows.
+//! within one standard error of that minimum; then the Lasso is refitted on
+//! all rows, warm-started along the grid down to the chosen α.
+//!
+//! With [`CvScore::Refit`] the held-out rows score the OLS refit of each
+//! fold's Lasso support in place of the Lasso itself (the relaxed Lasso with
+//! full relaxation), so the chosen α is the one whose support predicts best
+//! without shrinkage; see [`CvScore`].
 //!
 //! ```
 //! let sizes = sparsereg::lasso::cv::fold_sizes(442, 5);
@@ -17,9 +23,10 @@ use faer::{Mat, MatRef};
 use serde::Serialize;
 
 use super::path::{AlphaGrid, path_centered};
-use super::{LassoOptions, alpha_max_centered, cd::coordinate_descent, lasso_fit};
+use super::relaxed::RelaxedPath;
+use super::{LassoOptions, alpha_max_centered};
 use crate::error::{Error, Result};
-use crate::linalg::{center, dot};
+use crate::linalg::center;
 use crate::params::{Check, Checked};
 use crate::solver::{Fit, SparseSolver};
 use crate::validate::check_shapes;
@@ -37,6 +44,31 @@ pub struct CvOptions {
     pub seed: u64,
     /// Pick the largest α within one standard error of the best mean MSE.
     pub one_se: bool,
+    /// Estimator whose held-out error is scored (default: the Lasso itself).
+    pub score: CvScore,
+}
+
+/// The estimator that cross-validation scores at each α.
+///
+/// `Lasso` is scikit-learn's `LassoCV`: it minimises the prediction error of
+/// the shrunken Lasso, which at low noise favours a small α and keeps many
+/// small false-positive coefficients (on a 200 × 500 Gaussian design with a
+/// 5-sparse signal and σ = 0.1 it kept 44 columns). `Refit` scores the OLS
+/// refit on each fold's support instead, as glmnet's `relax = TRUE` with
+/// γ = 0 and the relaxed Lasso of Hastie, Tibshirani and Tibshirani (2020)
+/// do. Its error is smallest where the support stops missing signal columns
+/// and before noise columns enter. Together with `one_se` (glmnet's
+/// `lambda.1se`) it is the rule we chose for support recovery
+/// (`lasso-cv+relaxed`): it recovers that support exactly in the CLI
+/// acceptance test, while the one-standard-error rule on the Lasso score
+/// still kept false positives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CvScore {
+    /// Held-out error of the Lasso coefficients.
+    #[default]
+    Lasso,
+    /// Held-out error of the OLS refit on the Lasso support.
+    Refit,
 }
 
 impl Default for CvOptions {
@@ -47,6 +79,7 @@ impl Default for CvOptions {
             shuffle: false,
             seed: 0,
             one_se: false,
+            score: CvScore::Lasso,
         }
     }
 }
@@ -119,7 +152,7 @@ pub fn lasso_cv(
             .copied()
             .collect();
         start += size;
-        let mses = fold_mse(x, y, &train, &test, &alphas, o)?;
+        let mses = fold_mse(x, y, &train, &test, &alphas, o, cv.score)?;
         for (a, mse) in mses.into_iter().enumerate() {
             mse_path[a][f] = mse;
         }
@@ -130,14 +163,15 @@ pub fn lasso_cv(
         .map(|m| m.iter().sum::<f64>() / m.len() as f64)
         .collect();
     let best_index = choose_alpha(&mse_path, &mean_mse, cv.one_se);
-    let oa = LassoOptions {
-        alpha: alphas[best_index],
-        ..(**o).clone()
-    };
-    let cd = coordinate_descent(&full.x, &full.y, &oa, None)?;
+    // Warm starts down the grid to the chosen α: a cold start there can take
+    // far more epochs on correlated columns.
+    let path = path_centered(&full, &alphas[..=best_index], o)?;
     let fit = Fit {
         method: "lasso-cv".into(),
-        ..lasso_fit("lasso-cv", &full, cd, &oa)
+        ..path
+            .into_iter()
+            .next_back()
+            .expect("the grid has ≥ 1 value")
     };
     Ok(CvFit {
         alphas,
@@ -165,26 +199,42 @@ fn fold_mse(
     test: &[usize],
     alphas: &[f64],
     o: &LassoOptions,
+    score: CvScore,
 ) -> Result<Vec<f64>> {
     let x_train = Mat::from_fn(train.len(), x.ncols(), |i, j| x[(train[i], j)]);
     let y_train: Vec<f64> = train.iter().map(|&i| y[i]).collect();
     let c = center(x_train.as_ref(), &y_train, o.fit_intercept);
     let fits = path_centered(&c, alphas, o)?;
+    let x_test = Mat::from_fn(test.len(), x.ncols(), |i, j| x[(test[i], j)]);
+    let y_test: Vec<f64> = test.iter().map(|&i| y[i]).collect();
+    let mut relaxed = RelaxedPath::new(&c.x, &c.y);
     let mses = fits
         .iter()
         .map(|fit| {
-            let sse: f64 = test
-                .iter()
-                .map(|&i| {
-                    let row: Vec<f64> = (0..x.ncols()).map(|j| x[(i, j)]).collect();
-                    let e = dot(&row, &fit.coef) + fit.intercept - y[i];
-                    e * e
-                })
-                .sum();
-            sse / test.len() as f64
+            let coef = match score {
+                CvScore::Lasso => fit.coef.clone(),
+                CvScore::Refit => relaxed.refit(&fit.coef),
+            };
+            held_out_mse(&x_test, &y_test, &coef, c.intercept(&coef))
         })
         .collect();
     Ok(mses)
+}
+
+/// Mean of (x_iᵀw + b − y_i)² over the rows of `x_test`.
+fn held_out_mse(x_test: &Mat<f64>, y_test: &[f64], coef: &[f64], intercept: f64) -> f64 {
+    let mut prediction = vec![intercept; y_test.len()];
+    for (j, &wj) in coef.iter().enumerate() {
+        if wj != 0.0 {
+            crate::linalg::axpy(wj, x_test.col_as_slice(j), &mut prediction);
+        }
+    }
+    let sse: f64 = prediction
+        .iter()
+        .zip(y_test)
+        .map(|(p, t)| (p - t) * (p - t))
+        .sum();
+    sse / y_test.len() as f64
 }
 
 fn choose_alpha(mse_path: &[Vec<f64>], mean_mse: &[f64], one_se: bool) -> usize {

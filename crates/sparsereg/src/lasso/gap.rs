@@ -31,16 +31,19 @@ pub struct Gap {
 
 /// Computes P(w) and the duality gap from the residual `r = y − Xw`.
 pub fn duality_gap(x: &Mat<f64>, y: &[f64], r: &[f64], w: &[f64], alpha: f64) -> Gap {
+    let xtr_max = xt_v(x, r).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let l1: f64 = w.iter().map(|v| v.abs()).sum();
+    gap_from_parts(y, r, l1, xtr_max, alpha)
+}
+
+/// Computes P(w) and the duality gap from r = y − Xw, ‖w‖₁ and ‖Xᵀr‖_∞.
+/// With ‖X_Wᵀr‖_∞ over a column subset W it is the gap of the Lasso
+/// restricted to W.
+pub fn gap_from_parts(y: &[f64], r: &[f64], l1: f64, xtr_max: f64, alpha: f64) -> Gap {
     let n = y.len() as f64;
     let rr = dot(r, r);
-    let l1: f64 = w.iter().map(|v| v.abs()).sum();
     let objective = rr / (2.0 * n) + alpha * l1;
-    let xtr_max = xt_v(x, r).iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let s = if xtr_max > 0.0 {
-        (n * alpha / xtr_max).min(1.0)
-    } else {
-        1.0
-    };
+    let s = dual_scale(xtr_max, n * alpha);
     let dual = (s * dot(r, y) - 0.5 * s * s * rr) / n;
     let gap_abs = objective - dual;
     let p0 = dot(y, y) / (2.0 * n);
@@ -49,6 +52,15 @@ pub fn duality_gap(x: &Mat<f64>, y: &[f64], r: &[f64], w: &[f64], alpha: f64) ->
         objective,
         gap_abs,
         gap_rel,
+    }
+}
+
+/// s = min(1, Nα/‖Xᵀr‖_∞): the factor that makes s·r/(Nα) dual feasible.
+pub fn dual_scale(xtr_max: f64, n_alpha: f64) -> f64 {
+    if xtr_max > 0.0 {
+        (n_alpha / xtr_max).min(1.0)
+    } else {
+        1.0
     }
 }
 

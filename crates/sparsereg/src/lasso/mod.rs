@@ -16,10 +16,14 @@
 //! assert!(fit.gap_rel.unwrap() <= 1e-8);
 //! ```
 
+pub mod anderson;
 pub mod cd;
 pub mod cv;
 pub mod gap;
+pub mod newton;
 pub mod path;
+pub mod relaxed;
+pub mod working_set;
 
 use faer::MatRef;
 
@@ -29,10 +33,17 @@ use crate::params::{Check, Checked};
 use crate::solver::{Fit, SparseSolver};
 use crate::validate::check_shapes;
 
+/// Why α = 0 is rejected: the Lasso is then least squares, whose dual
+/// feasible set {θ : Xᵀθ = 0} the scaled residual never reaches, so the
+/// duality gap stays at ‖r‖²/(2N) and cannot certify convergence.
+pub const ZERO_ALPHA_ADVICE: &str = "alpha = 0 is ordinary least squares, which the Lasso's \
+     duality-gap certificate cannot check; use a small alpha > 0 with +refit (OLS on the \
+     selected columns) or omp/fs with --k";
+
 /// Hyper-parameters of one Lasso fit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LassoOptions {
-    /// Penalty α ≥ 0 (scikit-learn's `alpha`).
+    /// Penalty α > 0 (scikit-learn's `alpha`); α = 0 is rejected, see [`ZERO_ALPHA_ADVICE`].
     pub alpha: f64,
     /// Centre X and y and fit an intercept (default true).
     pub fit_intercept: bool,
@@ -55,11 +66,14 @@ impl Default for LassoOptions {
 
 impl Check for LassoOptions {
     fn validate(&self) -> Result<()> {
-        if !(self.alpha >= 0.0 && self.alpha.is_finite()) {
+        if self.alpha == 0.0 {
+            return Err(Error::invalid("alpha", self.alpha, ZERO_ALPHA_ADVICE));
+        }
+        if !(self.alpha > 0.0 && self.alpha.is_finite()) {
             return Err(Error::invalid(
                 "alpha",
                 self.alpha,
-                "alpha must be finite and ≥ 0",
+                "alpha must be finite and > 0",
             ));
         }
         if !(self.tol > 0.0 && self.tol.is_finite()) {

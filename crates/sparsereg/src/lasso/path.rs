@@ -107,6 +107,12 @@ pub(crate) fn path_centered(
         let oa = LassoOptions { alpha, ..o.clone() };
         let warm = fits.last().map(|f| f.coef.as_slice());
         let cd = coordinate_descent(&c.x, &c.y, &oa, warm)?;
+        tracing::debug!(
+            alpha,
+            epochs = cd.epochs,
+            gap_rel = cd.gap.gap_rel,
+            "Lasso path point"
+        );
         fits.push(lasso_fit("lasso", c, cd, &oa));
     }
     Ok(fits)
