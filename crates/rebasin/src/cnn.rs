@@ -561,8 +561,8 @@ fn pool_to(x: &Maps, features: usize) -> Result<Maps> {
     let side = (cells as f64).sqrt().round() as usize;
     if side == 0
         || side * side * x.c != features
-        || !x.h.is_multiple_of(side)
-        || !x.w.is_multiple_of(side)
+        || x.h % side != 0
+        || x.w % side != 0
     {
         return Err(Error::NotCnn(format!(
             "a {}×{} map of {} channels cannot be average-pooled to {features} features",

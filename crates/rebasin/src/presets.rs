@@ -160,7 +160,7 @@ impl PermSpec {
             let inp = match prev {
                 None => AxisMap::Free,
                 Some((g, n, true)) if s.len() == 2 => {
-                    if !s[1].is_multiple_of(n) {
+                    if s[1] % n != 0 {
                         return Err(Error::Spec(format!(
                             "{p}.weight reads {} features, not a multiple of the {n} channels before it",
                             s[1]

@@ -190,7 +190,7 @@ impl PermSpec {
                 }
                 seen.push(g);
                 let len = t.shape[axis];
-                if block == 0 || !len.is_multiple_of(block) {
+                if block == 0 || len % block != 0 {
                     return Err(Error::Spec(format!(
                         "block size {block} does not divide axis {axis} of {name} (length {len})"
                     )));
