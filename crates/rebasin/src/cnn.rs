@@ -559,11 +559,7 @@ fn flatten(x: &Maps) -> Maps {
 fn pool_to(x: &Maps, features: usize) -> Result<Maps> {
     let cells = features / x.c.max(1);
     let side = (cells as f64).sqrt().round() as usize;
-    if side == 0
-        || side * side * x.c != features
-        || x.h % side != 0
-        || x.w % side != 0
-    {
+    if side == 0 || side * side * x.c != features || x.h % side != 0 || x.w % side != 0 {
         return Err(Error::NotCnn(format!(
             "a {}×{} map of {} channels cannot be average-pooled to {features} features",
             x.h, x.w, x.c
