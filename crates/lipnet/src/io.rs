@@ -121,13 +121,13 @@ pub fn save(path: &Path, config: &ModelConfig, store: &ParamStore) -> Result<()>
 
 /// Gives the file the usual 0644 mode; temporary files start as 0600.
 #[cfg(unix)]
-fn make_readable(file: &std::fs::File) -> std::io::Result<()> {
+pub(crate) fn make_readable(file: &std::fs::File) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     file.set_permissions(std::fs::Permissions::from_mode(0o644))
 }
 
 #[cfg(not(unix))]
-fn make_readable(_file: &std::fs::File) -> std::io::Result<()> {
+pub(crate) fn make_readable(_file: &std::fs::File) -> std::io::Result<()> {
     Ok(())
 }
 

@@ -170,6 +170,25 @@ pub fn write_atomic(path: &Path, text: &str) -> UciResult<()> {
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| UciError::io(path, e))?;
     std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(|e| UciError::io(path, e))?;
+    crate::io::make_readable(tmp.as_file()).map_err(|e| UciError::io(path, e))?;
     tmp.persist(path).map_err(|e| UciError::io(path, e.error))?;
     Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::write_atomic;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn write_atomic_leaves_readable_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.md");
+
+        write_atomic(&path, "# summary\n").unwrap();
+
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "# summary\n");
+    }
 }
