@@ -25,6 +25,33 @@ pub fn check_replaceable(path: &Path) -> std::io::Result<()> {
     }
 }
 
+/// Checks that the output `path` is none of the `inputs`, so that a run can
+/// never replace the file it reads. Paths are compared after resolving
+/// links and `..`; an output that does not exist yet always passes.
+///
+/// # Errors
+///
+/// An [`std::io::Error`] of kind `InvalidInput` whose message names the path
+/// and the fix.
+pub fn check_not_input<P: AsRef<Path>>(path: &Path, inputs: &[P]) -> std::io::Result<()> {
+    let Ok(output) = std::fs::canonicalize(path) else {
+        return Ok(());
+    };
+    let clash = inputs
+        .iter()
+        .any(|input| std::fs::canonicalize(input.as_ref()).is_ok_and(|i| i == output));
+    if clash {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "output {} is also an input of this run, and writing it would destroy the input; choose another output file",
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
 ///
 /// # Errors
@@ -59,4 +86,34 @@ fn temporary_path(path: &Path) -> PathBuf {
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
     path.with_file_name(format!(".{name}.tmp{}", std::process::id()))
+}
+
+#[cfg(test)]
+mod input_guard_tests {
+    use super::check_not_input;
+
+    #[test]
+    fn output_equal_to_input_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("data.csv");
+        std::fs::write(&input, "1,2\n").unwrap();
+        let alias = dir.path().join(".").join("data.csv");
+
+        let err = check_not_input(&alias, &[&input]).unwrap_err();
+
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("also an input"));
+    }
+
+    #[test]
+    fn other_or_new_output_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("data.csv");
+        let other = dir.path().join("other.csv");
+        std::fs::write(&input, "1,2\n").unwrap();
+        std::fs::write(&other, "3,4\n").unwrap();
+
+        assert!(check_not_input(&other, &[&input]).is_ok());
+        assert!(check_not_input(&dir.path().join("new.csv"), &[&input]).is_ok());
+    }
 }

@@ -27,7 +27,7 @@
 //! ```
 
 mod atomic;
-pub use atomic::check_replaceable;
+pub use atomic::{check_not_input, check_replaceable};
 pub mod csv;
 #[cfg(feature = "embedded")]
 pub mod embedded;
