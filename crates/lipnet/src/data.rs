@@ -43,6 +43,16 @@ pub enum DataSource {
 }
 
 impl DataSource {
+    /// Returns the files this source reads; none for embedded sets, and the
+    /// collection folder is not listed for UCI-121 (a model file is never a folder).
+    pub fn input_files(&self) -> Vec<PathBuf> {
+        match self {
+            DataSource::Csv(path) => vec![path.clone()],
+            DataSource::Npy(x, y) => vec![x.clone(), y.clone()],
+            DataSource::Embedded(_) | DataSource::Uci121 { .. } => Vec::new(),
+        }
+    }
+
     /// Parses a `--data` value; see the module documentation for the forms.
     ///
     /// # Errors

@@ -359,6 +359,23 @@ fn output_path_must_be_a_regular_file() {
 }
 
 #[test]
+fn output_equal_to_data_file_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("data.csv");
+    let mut text = String::new();
+    for i in 0..20 {
+        text.push_str(&format!("{},{},{}\n", i, 20 - i, i % 2));
+    }
+    std::fs::write(&csv, &text).unwrap();
+    let arg = format!("csv:{}", csv.display());
+
+    let out = lipnet(&["train", "--data", &arg, "--out", csv.to_str().unwrap()]);
+
+    assert_one_error(&out, "also an input");
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), text);
+}
+
+#[test]
 fn model_file_with_nan_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("m.safetensors");

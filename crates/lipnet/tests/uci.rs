@@ -548,6 +548,32 @@ fn cli_summarize_missing_folder_leaves_no_file() {
     assert!(stderr(&absent).contains("not found"), "{}", stderr(&absent));
 }
 
+#[test]
+fn cli_summarize_never_overwrites_results() {
+    let out = tempfile::tempdir().unwrap();
+    let results = out.path().join("r.jsonl");
+    let key = UnitKey::new(Phase::Report, "iris", "ldlt-res", "none".into(), 0, 0);
+    let rec = Record::unfinished(&key, None, Status::Failed, "boom".into());
+    datasets::jsonl::append_line(&results, &rec).unwrap();
+    let before = fs::read(&results).unwrap();
+
+    let sum = lipnet(&[
+        "uci",
+        "summarize",
+        "--results",
+        results.to_str().unwrap(),
+        "--markdown",
+        out.path().join("s.md").to_str().unwrap(),
+        "--csv",
+        results.to_str().unwrap(),
+    ]);
+
+    assert!(!sum.status.success());
+    assert!(stderr(&sum).contains("also an input"), "{}", stderr(&sum));
+    assert_eq!(fs::read(&results).unwrap(), before);
+    assert!(!out.path().join("s.md").exists());
+}
+
 // ---------------------------------------------------------------------------
 // The smoke suite on the real collection.
 

@@ -123,6 +123,7 @@ pub fn train_and_report(
     let train_config = train_params.clone().check()?;
     if let Some(path) = out {
         io::check_output_path(path)?;
+        datasets::check_not_input(path, &source.input_files())?;
     }
 
     let prepared = data::prepare(source, fargs.seed)

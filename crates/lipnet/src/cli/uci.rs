@@ -263,6 +263,12 @@ fn summarize(a: SummarizeArgs) -> anyhow::Result<ExitCode> {
     }
     let summary = uci::summarize(records);
     let tsv = a.tsv.clone().unwrap_or_else(|| default_tsv(&a.markdown));
+    for output in [Some(&a.markdown), Some(&tsv), a.csv.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        datasets::check_not_input(output, &a.results)?;
+    }
     let files = uci::write_summary(
         &summary,
         &a.markdown,
