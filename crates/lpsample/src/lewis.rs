@@ -23,14 +23,15 @@
 //! assert!((result.weights[2] - 2.0 / 3.0).abs() < 1e-10);
 //! ```
 
-use faer::{Mat, MatRef, Side};
-
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Par};
+use faer::{Mat, MatRef};
 
 use crate::basis::{Basis, BasisMethod, orthonormal_basis, row_norms_squared};
 use crate::error::{Error, Result};
 use crate::input::check_p;
+
+mod pass;
+
+use pass::Pass;
 
 /// Number of consecutive residual increases after which the iteration is
 /// declared divergent.
@@ -180,12 +181,14 @@ pub fn lewis_weights_of_basis(basis: &Basis, params: &LewisParams) -> Result<Lew
     let p = params.p;
     let leverage = row_norms_squared(basis.u.as_ref());
     let active: Vec<usize> = (0..leverage.len()).filter(|&i| leverage[i] > 0.0).collect();
-    let u = Mat::from_fn(active.len(), basis.rank, |i, j| basis.u[(active[i], j)]);
 
     let (values, iterations, residual) = if p == 2.0 {
         (active.iter().map(|&i| leverage[i]).collect(), 0, 0.0)
+    } else if active.len() == leverage.len() {
+        iterate(&basis.u, basis.rank, params)?
     } else {
-        iterate(u.as_ref(), basis.rank, params)?
+        let u = Mat::from_fn(active.len(), basis.rank, |i, j| basis.u[(active[i], j)]);
+        iterate(&u, basis.rank, params)?
     };
 
     let mut weights = vec![0.0; leverage.len()];
@@ -202,36 +205,23 @@ pub fn lewis_weights_of_basis(basis: &Basis, params: &LewisParams) -> Result<Lew
 }
 
 /// Runs the damped fixed point from w = r/n on the active rows of U and
-/// returns (weights, iterations, residual).
-fn iterate(
-    u: MatRef<'_, f64>,
-    rank: usize,
-    params: &LewisParams,
-) -> Result<(Vec<f64>, usize, f64)> {
+/// returns (weights, iterations, residual). Each [`Pass::step`] evaluates
+/// F(w) and already applies the damped step, which is discarded when the
+/// iteration stops.
+fn iterate(u: &Mat<f64>, rank: usize, params: &LewisParams) -> Result<(Vec<f64>, usize, f64)> {
     let (p, eta) = (params.p, params.eta);
     let diverged = |iter| Error::LewisDiverged { p, eta, iter };
-    let mut log_w = vec![(rank as f64 / u.nrows() as f64).ln(); u.nrows()];
     let mut previous = f64::INFINITY;
     let mut growing = 0;
     let (mut best, mut stalled) = (f64::INFINITY, 0);
     let mut residual = f64::INFINITY;
-    let mut work = Workspace::new(u.nrows(), u.ncols());
+    let mut pass = Pass::new(u, p, eta, rank as f64 / u.nrows() as f64);
 
     for iter in 1..=params.max_iter {
-        let log_f = log_fixed_point_map(u, &log_w, p, &mut work).ok_or_else(|| diverged(iter))?;
-
-        residual = 0.0;
-        for (lf, lw) in log_f.iter().zip(&log_w) {
-            let gap = (lf - lw).abs();
-            if gap.is_nan() {
-                return Err(diverged(iter));
-            }
-            residual = f64::max(residual, gap);
-        }
+        residual = pass.step(u).ok_or_else(|| diverged(iter))?;
         tracing::trace!(iter, residual, "Lewis fixed-point step");
         if residual < params.tol {
-            let values = log_f.iter().map(|v| v.exp()).collect();
-            return Ok((values, iter, residual));
+            return Ok((pass.into_weights(), iter, residual));
         }
 
         growing = if residual > previous { growing + 1 } else { 0 };
@@ -252,10 +242,6 @@ fn iterate(
             return Err(diverged(iter));
         }
         previous = residual;
-
-        for (lw, lf) in log_w.iter_mut().zip(&log_f) {
-            *lw = (1.0 - eta) * *lw + eta * lf;
-        }
     }
     Err(Error::LewisNotConverged {
         p,
@@ -279,63 +265,4 @@ fn suggested_max_iter(params: &LewisParams, residual: f64) -> usize {
     }
     let extra = (params.tol / residual).ln() / rate.ln();
     params.max_iter + (1.5 * extra).ceil() as usize + 10
-}
-
-/// Buffers of the fixed-point map, allocated once. On a 100 000 × 20 input,
-/// fresh n × r matrices in every iteration took more time (page faults) than
-/// the products themselves.
-struct Workspace {
-    scaled: Mat<f64>,
-    product: Mat<f64>,
-}
-
-impl Workspace {
-    fn new(rows: usize, cols: usize) -> Self {
-        Self {
-            scaled: Mat::zeros(rows, cols),
-            product: Mat::zeros(rows, cols),
-        }
-    }
-}
-
-/// Returns log F(w) given log w, or `None` when M is not positive definite
-/// or any value is non-finite.
-fn log_fixed_point_map(
-    u: MatRef<'_, f64>,
-    log_w: &[f64],
-    p: f64,
-    work: &mut Workspace,
-) -> Option<Vec<f64>> {
-    let half_exponent = 0.5 - 1.0 / p;
-    let scale: Vec<f64> = log_w.iter().map(|lw| (half_exponent * lw).exp()).collect();
-    for j in 0..u.ncols() {
-        for (i, factor) in scale.iter().enumerate() {
-            work.scaled[(i, j)] = factor * u[(i, j)];
-        }
-    }
-
-    let mut m = Mat::zeros(u.ncols(), u.ncols());
-    matmul(
-        m.as_mut(),
-        Accum::Replace,
-        work.scaled.transpose(),
-        work.scaled.as_ref(),
-        1.0,
-        Par::Seq,
-    );
-    let llt = m.llt(Side::Lower).ok()?;
-    let mut inverse = Mat::<f64>::identity(u.ncols(), u.ncols());
-    llt.L().solve_lower_triangular_in_place(inverse.as_mut());
-    matmul(
-        work.product.as_mut(),
-        Accum::Replace,
-        u,
-        inverse.transpose(),
-        1.0,
-        Par::Seq,
-    );
-
-    let quadratic = row_norms_squared(work.product.as_ref());
-    let log_f: Vec<f64> = quadratic.iter().map(|q| 0.5 * p * q.ln()).collect();
-    log_f.iter().all(|v| v.is_finite()).then_some(log_f)
 }

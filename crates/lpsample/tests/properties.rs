@@ -2,6 +2,7 @@
 //! sampling, the total-sensitivity estimator, regression agreement and errors.
 
 use faer::Mat;
+use faer::linalg::solvers::Solve;
 use lpsample::Error;
 use lpsample::conic::ConicSettings;
 use lpsample::leverage::{LevMethod, leverage_scores};
@@ -366,5 +367,62 @@ fn distortion_zero_for_stacked_identity() {
     for p in [1.0, 2.0, 3.0] {
         let report = distortion(a.as_ref(), &sample, p, &probes, 1).unwrap();
         assert!(report.distortion < 1e-12, "p = {p}: {}", report.distortion);
+    }
+}
+
+/// Returns a_iᵀ(Σ_k c_k a_k a_kᵀ)⁻¹a_i for every row, formed densely.
+fn weighted_quadratic_forms(a: &Mat<f64>, c: &[f64]) -> Vec<f64> {
+    let scaled = Mat::from_fn(a.nrows(), a.ncols(), |i, j| c[i] * a[(i, j)]);
+    let gram = a.transpose() * &scaled;
+    let solved = gram
+        .llt(faer::Side::Lower)
+        .unwrap()
+        .solve(a.transpose().to_owned());
+    (0..a.nrows())
+        .map(|i| (0..a.ncols()).map(|j| a[(i, j)] * solved[(j, i)]).sum())
+        .collect()
+}
+
+/// The blocked passes (1024 rows per block) on 2 full blocks, a partial one
+/// and a zero row: leverage scores and Lewis weights (p = 1 undamped, p = 3
+/// damped) satisfy their defining equations, formed densely.
+#[test]
+fn blocked_passes_match_dense_formulas() {
+    let mut rng = stream(11, "blocked");
+    let mut a = normal_mat(&mut rng, 2 * 1024 + 37, 4, 1.0);
+    for j in 0..4 {
+        a[(1500, j)] *= 40.0;
+        a[(7, j)] = 0.0;
+    }
+
+    let tau = leverage_scores(a.as_ref(), LevMethod::GramCholesky, None).unwrap();
+    let dense = weighted_quadratic_forms(&a, &vec![1.0; a.nrows()]);
+    for (i, (t, d)) in tau.values.iter().zip(&dense).enumerate() {
+        assert!((t - d).abs() <= 1e-12 * d.max(1e-3), "row {i}: {t} vs {d}");
+    }
+
+    for p in [1.0, 3.0] {
+        let w = lewis(&a, p);
+        assert_eq!(w[7], 0.0);
+        assert!((w.iter().sum::<f64>() - 4.0).abs() < 1e-10, "p = {p}");
+        let c: Vec<f64> = w
+            .iter()
+            .map(|&wi| {
+                if wi > 0.0 {
+                    wi.powf(1.0 - 2.0 / p)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let q = weighted_quadratic_forms(&a, &c);
+        for i in (0..a.nrows()).filter(|&i| i != 7) {
+            let fixed_point = q[i].powf(p / 2.0);
+            assert!(
+                (fixed_point - w[i]).abs() <= 1e-10 * w[i],
+                "p = {p}, row {i}: F = {fixed_point}, w = {}",
+                w[i]
+            );
+        }
     }
 }
