@@ -309,3 +309,21 @@ fn gen_rejects_huge_design_up_front() {
     assert!(msg.contains("invalid n = 1000000000000"), "{msg}");
     assert!(!out_dir.exists(), "no output after an error");
 }
+
+#[test]
+fn fit_output_never_replaces_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = Mat::from_fn(20, 3, |i, j| ((i * 7 + j * 3) % 5) as f64 + i as f64);
+    let y: Vec<f64> = (0..20).map(|i| i as f64).collect();
+    let (xp, yp) = write_xy(dir.path(), &x, &y);
+    let before = std::fs::read(&xp).unwrap();
+
+    let out = sparsereg(&[
+        "fit", "--x", &xp, "--y", &yp, "--method", "omp", "--k", "1", "--out", &xp,
+    ]);
+
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("also an input"), "{stderr}");
+    assert_eq!(std::fs::read(&xp).unwrap(), before);
+}

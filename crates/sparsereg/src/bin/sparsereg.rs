@@ -401,11 +401,27 @@ fn load_data(a: &DataArgs) -> Result<Data> {
     })
 }
 
+/// Rejects an output file that is one of the data files the command reads.
+fn check_output(out: Option<&Path>, a: &DataArgs) -> Result<()> {
+    let Some(out) = out else {
+        return Ok(());
+    };
+    let mut inputs: Vec<PathBuf> = a.x.iter().chain(a.y.iter()).cloned().collect();
+    if let Some(dir) = &a.instance {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            inputs.extend(entries.flatten().map(|e| e.path()));
+        }
+    }
+    datasets::check_not_input(out, &inputs)?;
+    Ok(())
+}
+
 fn read_npy(path: &Path) -> Result<Mat<f64>> {
     Ok(datasets::npy::read_matrix(path)?)
 }
 
 fn fit_command(a: FitArgs) -> Result<()> {
+    check_output(a.out.as_deref(), &a.data)?;
     let data = load_data(&a.data)?;
     check_finite("X", data.x.as_ref())?;
     check_finite_vec("y", &data.y)?;
@@ -473,6 +489,7 @@ fn emit<T: serde::Serialize>(value: &T, out: Option<&Path>, json: bool) -> Resul
 }
 
 fn path_command(a: PathArgs) -> Result<()> {
+    check_output(a.out.as_deref(), &a.data)?;
     let data = load_data(&a.data)?;
     check_finite("X", data.x.as_ref())?;
     check_finite_vec("y", &data.y)?;
