@@ -558,3 +558,19 @@ fn regress_sweep_fingerprint_and_plot() {
         "a changed input is never reused"
     );
 }
+
+#[test]
+fn output_never_replaces_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Mat::from_fn(3, 2, |i, j| [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]][i][j]);
+    let input = write_npy(dir.path(), "a.npy", &a);
+    let before = std::fs::read(&input).unwrap();
+    let path = input.to_str().unwrap();
+
+    let msg = stderr_of_failure(&[
+        "scores", "--input", path, "--p", "2", "--kind", "leverage", "--out", path,
+    ]);
+
+    assert!(msg.contains("also an input"), "{msg}");
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+}

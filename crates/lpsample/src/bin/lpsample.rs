@@ -324,7 +324,16 @@ fn load(args: &InputArgs) -> Result<Mat<f64>> {
     }))
 }
 
+/// Rejects any output file that is one of the input files, before any work.
+fn check_outputs(outputs: &[Option<&Path>], inputs: &[&Path]) -> Result<()> {
+    for output in outputs.iter().flatten() {
+        datasets::check_not_input(output, inputs)?;
+    }
+    Ok(())
+}
+
 fn run_scores(args: &ScoresArgs) -> Result<()> {
+    check_outputs(&[args.out.as_deref()], &[&args.input.input])?;
     let a = load(&args.input)?;
     let p = args.input.p;
     let start = Instant::now();
@@ -387,6 +396,7 @@ fn run_scores(args: &ScoresArgs) -> Result<()> {
 }
 
 fn run_sample(args: &SampleArgs) -> Result<()> {
+    check_outputs(&[args.out.as_deref()], &[&args.input.input])?;
     let a = load(&args.input)?;
     let scheme: Scheme = args.scheme.parse()?;
     let scores = scheme_scores(a.as_ref(), args.input.p, scheme, &ConicSettings::default())?;
@@ -451,6 +461,12 @@ fn parse_sizes(text: &str, rank: usize) -> Result<Vec<f64>> {
 }
 
 fn run_regress(args: &RegressArgs) -> Result<()> {
+    let outputs = [
+        args.out.as_deref(),
+        args.summary.as_deref(),
+        args.plot.as_deref(),
+    ];
+    check_outputs(&outputs, &[&args.input.input, &args.target])?;
     let a = load(&args.input)?;
     let b = read_target(&args.target, a.nrows())?;
     let p = args.input.p;
@@ -543,6 +559,12 @@ fn parse_probes(text: &str) -> Result<ProbeSpec> {
 }
 
 fn run_distortion(args: &DistortionArgs) -> Result<()> {
+    let outputs = [
+        Some(args.out.as_path()),
+        args.summary.as_deref(),
+        args.plot.as_deref(),
+    ];
+    check_outputs(&outputs, &[&args.input.input])?;
     let a = load(&args.input)?;
     let rank = leverage_scores(a.as_ref(), LevMethod::ColPivQr, None)?.rank;
     let config = SweepConfig {
