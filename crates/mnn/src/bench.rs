@@ -49,9 +49,32 @@ pub struct Timing {
     pub value: f64,
 }
 
+/// Checks, before any allocation, that an N × d input and the work buffers of
+/// `operation` fit within [`crate::MAX_ELEMENTS`].
+///
+/// # Errors
+///
+/// [`Error::TooLarge`] naming the shape and the buffer.
+pub fn check_shape(n_rows: usize, n_cols: usize, operation: Operation) -> Result<(), Error> {
+    let shape = (n_rows, n_cols);
+    crate::check_elements("input matrix", shape, shape)?;
+    let side = match operation {
+        Operation::Mnn => return Ok(()),
+        Operation::Entropy(EntropyMethod::Auto) => n_rows.min(n_cols),
+        Operation::Entropy(EntropyMethod::Gram) => n_rows,
+        Operation::Entropy(EntropyMethod::Eigh | EntropyMethod::Svd) => n_cols,
+    };
+    crate::check_elements("Gram matrix of the entropy route", shape, (side, side))
+}
+
 /// Draws a row-major N × d matrix of standard-normal f32 entries from ChaCha8
 /// seeded with `seed`, by the Box–Muller transform.
-pub fn standard_normal_f32(n_rows: usize, n_cols: usize, seed: u64) -> Vec<f32> {
+///
+/// # Errors
+///
+/// [`Error::TooLarge`] when N·d exceeds [`crate::MAX_ELEMENTS`].
+pub fn standard_normal_f32(n_rows: usize, n_cols: usize, seed: u64) -> Result<Vec<f32>, Error> {
+    crate::check_elements("input matrix", (n_rows, n_cols), (n_rows, n_cols))?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut values = Vec::with_capacity(n_rows * n_cols + 1);
     while values.len() < n_rows * n_cols {
@@ -63,7 +86,7 @@ pub fn standard_normal_f32(n_rows: usize, n_cols: usize, seed: u64) -> Vec<f32> 
         values.push((radius * angle.sin()) as f32);
     }
     values.truncate(n_rows * n_cols);
-    values
+    Ok(values)
 }
 
 /// Times `operation` on row-major f32 `rows`: one warm-up run, then `repeat`
@@ -87,7 +110,7 @@ pub fn time_operation(
     };
 
     let value = value_of(&score_matrix(view, &opts)?);
-    let mut times_ms = Vec::with_capacity(repeat);
+    let mut times_ms = Vec::with_capacity(repeat.clamp(1, 1024));
     for _ in 0..repeat.max(1) {
         let start = Instant::now();
         let scores = score_matrix(view, &opts)?;

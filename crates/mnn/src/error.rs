@@ -29,6 +29,18 @@ pub enum Error {
     #[error("the column sums overflow f64 (largest |entry| {max_abs:e}); rescale the matrix")]
     Overflow { max_abs: f64 },
 
+    /// A matrix, or a work buffer sized by the input shape, with more than
+    /// [`crate::MAX_ELEMENTS`] elements.
+    #[error(
+        "the {what} for shape {n_rows} × {n_cols} needs more than {limit} elements; use a smaller shape"
+    )]
+    TooLarge {
+        what: &'static str,
+        n_rows: usize,
+        n_cols: usize,
+        limit: usize,
+    },
+
     /// A hyper-parameter outside its valid range.
     #[error("invalid {name} = {value}: {fix}")]
     InvalidParam {
@@ -54,16 +66,16 @@ pub enum Error {
     Data(#[from] datasets::Error),
 
     /// A failure to open or read an input file.
-    #[error("cannot read {}: {source}; check the path", path.display())]
+    #[error("cannot read {}: {error}; check the path", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// A failure to write a file.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {error}; choose a writable path", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }

@@ -43,6 +43,7 @@
 
 pub mod bench;
 mod error;
+mod limits;
 pub mod matrix;
 pub mod metrics;
 pub mod npy;
@@ -51,6 +52,7 @@ pub mod sampling;
 mod score;
 
 pub use error::Error;
+pub use limits::{MAX_ELEMENTS, check_elements};
 pub use matrix::{Elements, Layout, MatrixView};
 pub use metrics::aggregate::{LayerProfile, LayerSummary, NanMean};
 pub use metrics::diff_erank::{DiffErank, diff_erank};

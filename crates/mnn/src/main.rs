@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Errors print one line `error: …` on stderr and exit with status 1; usage
-//! errors exit with status 2.
+//! errors exit with status 2. A closed stdout pipe ends the run quietly with
+//! status 0.
 
 mod cli;
 
@@ -59,7 +60,21 @@ fn main() {
         Command::Bench(command) => cli::bench::run(&command),
     };
     if let Err(e) = result {
+        if is_broken_pipe(&e) {
+            // The reader of stdout has gone (for example `| head -1`), which
+            // is a normal way to stop reading, not a failure.
+            return;
+        }
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }
+}
+
+/// Whether any error in the chain is an EPIPE from writing to a closed pipe.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -80,9 +80,9 @@ pub fn write_f32(path: &Path, rows: &[f32], n_rows: usize, n_cols: usize) -> Res
 
 /// Writes `bytes` to a hidden temporary file beside `path`, then renames it.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let io_error = |source| Error::Io {
+    let io_error = |error| Error::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     datasets::check_replaceable(path).map_err(io_error)?;
     let name = path
@@ -106,9 +106,9 @@ fn read_header_fields(path: &Path) -> Result<(String, Vec<usize>), Error> {
     let mut prefix = vec![0u8; 4096];
     let read = std::fs::File::open(path)
         .and_then(|mut file| read_up_to(&mut file, &mut prefix))
-        .map_err(|source| Error::Read {
+        .map_err(|error| Error::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
     prefix.truncate(read);
 

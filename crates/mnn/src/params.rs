@@ -3,11 +3,14 @@
 
 use crate::error::Error;
 
-/// Treatment of rows whose centred values are all exactly 0.0.
+/// Treatment of zero centred rows: rows whose centred values are all 0.0, or
+/// whose centred norm is rounding noise (see
+/// [`crate::metrics::preprocess::is_zero_centred_row`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ZeroRows {
     /// Every metric is NaN and the status is `degenerate`, as in the reference
     /// implementations. Always the case for N = 1 and for all-equal rows.
+    /// The reference implementations flag only exact zeros.
     #[default]
     Nan,
     /// Drop the zero rows and score the N_eff rows kept. The column means stay

@@ -15,7 +15,7 @@ use crate::error::Error;
 ///
 /// # Errors
 ///
-/// [`Error::InvalidParam`] when `k > n`.
+/// [`Error::InvalidParam`] when `k > n` or `k` exceeds [`crate::MAX_ELEMENTS`].
 pub fn sample_indices(n: usize, k: usize, seed: u64) -> Result<Vec<usize>, Error> {
     check_sample_size(n, k)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -33,7 +33,7 @@ pub fn sample_indices(n: usize, k: usize, seed: u64) -> Result<Vec<usize>, Error
 ///
 /// # Errors
 ///
-/// [`Error::InvalidParam`] when `k > n`.
+/// [`Error::InvalidParam`] when `k > n` or `k` exceeds [`crate::MAX_ELEMENTS`].
 pub fn python_sample(n: usize, k: usize, seed: u64) -> Result<Vec<usize>, Error> {
     check_sample_size(n, k)?;
     let mut mt = python_seeded(seed);
@@ -73,6 +73,13 @@ fn check_sample_size(n: usize, k: usize) -> Result<(), Error> {
             name: "sample size",
             value: k.to_string(),
             fix: format!("use at most the {n} texts available"),
+        });
+    }
+    if k > crate::MAX_ELEMENTS {
+        return Err(Error::InvalidParam {
+            name: "sample size",
+            value: k.to_string(),
+            fix: format!("use at most {} texts", crate::MAX_ELEMENTS),
         });
     }
     Ok(())

@@ -5,12 +5,13 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::limits::check_elements;
 use crate::matrix::MatrixView;
 use crate::metrics::entropy::{entropy_nats, normalized_spectrum};
 use crate::metrics::mnn::top_column_norm_sum;
 use crate::metrics::nuclear::nuclear_norm;
 use crate::metrics::preprocess::{RowPass, Widen, normalized_rows_transposed, row_pass};
-use crate::params::{EntropyNorm, MetricOpts, MetricParams, MnnNorm, ZeroRows};
+use crate::params::{EntropyMethod, EntropyNorm, MetricOpts, MetricParams, MnnNorm, ZeroRows};
 
 /// Outcome of one sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -18,8 +19,9 @@ use crate::params::{EntropyNorm, MetricOpts, MetricParams, MnnNorm, ZeroRows};
 pub enum Status {
     /// Every selected metric is a number.
     Ok,
-    /// A zero centred row under the `nan` policy, or no rows left under
-    /// `skip` (always for N = 1): the values are NaN.
+    /// A zero centred row under the `nan` policy, no rows left under `skip`
+    /// (always for N = 1), or a selected metric that is not a finite number:
+    /// the values are NaN or not to be trusted.
     Degenerate,
     /// The model produced NaN or infinite hidden states.
     NonFinite,
@@ -107,6 +109,7 @@ pub fn score_matrix(matrix: MatrixView<'_>, opts: &MetricOpts) -> Result<Scores,
         return Err(Error::EmptyMatrix { n_rows, n_cols });
     }
     check_top_d(opts.params(), n_cols)?;
+    check_ln_d(opts.params(), n_cols)?;
 
     match matrix.rows_f32() {
         Some(rows) => score_rows(rows, n_rows, n_cols, opts.params()),
@@ -123,6 +126,18 @@ fn check_top_d(params: &MetricParams, n_cols: usize) -> Result<(), Error> {
         }),
         _ => Ok(()),
     }
+}
+
+/// Rejects Matrix Entropy for d = 1, where H / ln d is 0 / 0.
+fn check_ln_d(params: &MetricParams, n_cols: usize) -> Result<(), Error> {
+    if n_cols == 1 && params.metrics.entropy && params.entropy_norm == EntropyNorm::LnD {
+        return Err(Error::InvalidParam {
+            name: "entropy normalisation for hidden size d",
+            value: "1".into(),
+            fix: "Matrix Entropy H / ln d is undefined because ln 1 = 0; use --entropy-norm none for H in nats, or --metrics mnn".into(),
+        });
+    }
+    Ok(())
 }
 
 fn score_rows<T: Widen>(
@@ -143,7 +158,10 @@ fn score_rows<T: Widen>(
     if params.zero_rows == ZeroRows::Skip {
         scores.n_eff = n_rows - pass.zero_rows;
     }
-    scores.top_d = params.top_d.unwrap_or(scores.n_eff.min(n_cols).max(1));
+    scores.top_d = match scores.n_eff {
+        0 => 0,
+        n_eff => params.top_d.unwrap_or(n_eff.min(n_cols)),
+    };
     if degenerate {
         scores.status = Status::Degenerate;
         return Ok(scores);
@@ -156,7 +174,25 @@ fn score_rows<T: Widen>(
     if params.metrics.entropy || params.metrics.nuclear {
         score_spectral(&mut scores, rows, n_cols, &pass, params)?;
     }
+    mark_non_finite_degenerate(&mut scores, params);
     Ok(scores)
+}
+
+/// Sets status `degenerate` when a selected metric is not a finite number
+/// although the input was: such a value must never be reported as ok.
+fn mark_non_finite_degenerate(scores: &mut Scores, params: &MetricParams) {
+    let metrics = params.metrics;
+    let bad = (metrics.mnn && !scores.mnn.is_finite())
+        || (metrics.entropy && !(scores.me.is_finite() && scores.erank.is_finite()))
+        || (metrics.nuclear && !scores.nuclear_exact.is_finite());
+    if bad {
+        tracing::warn!(
+            n = scores.n_input,
+            d = scores.d,
+            "a metric is not a finite number, so the status is degenerate"
+        );
+        scores.status = Status::Degenerate;
+    }
 }
 
 fn apply_mnn(scores: &mut Scores, pass: &RowPass, norm: MnnNorm) {
@@ -175,6 +211,7 @@ fn score_spectral<T: Widen>(
     pass: &RowPass,
     params: &MetricParams,
 ) -> Result<(), Error> {
+    check_spectral_buffers(scores, params)?;
     let start = Instant::now();
     let zt = normalized_rows_transposed(rows, n_cols, pass);
 
@@ -183,7 +220,6 @@ fn score_spectral<T: Widen>(
         scores.h_nats = entropy_nats(&spectrum);
         scores.erank = scores.h_nats.exp();
         scores.me = match params.entropy_norm {
-            // NOTE: d = 1 gives 0/0 = NaN, as ln 1 = 0 in the reference too.
             EntropyNorm::LnD => scores.h_nats / (n_cols as f64).ln(),
             EntropyNorm::None => scores.h_nats,
         };
@@ -194,6 +230,23 @@ fn score_spectral<T: Widen>(
         let start = Instant::now();
         scores.nuclear_exact = nuclear_norm(zt.as_ref())?;
         scores.timing.nuclear_ms = elapsed_ms(start);
+    }
+    Ok(())
+}
+
+/// Checks the sizes of Zᵀ and of the Gram matrix the entropy route builds.
+fn check_spectral_buffers(scores: &Scores, params: &MetricParams) -> Result<(), Error> {
+    let (n_eff, d) = (scores.n_eff, scores.d);
+    let shape = (scores.n_input, d);
+    check_elements("normalised matrix Z", shape, (n_eff, d))?;
+
+    if params.metrics.entropy {
+        let side = match params.entropy_method {
+            EntropyMethod::Auto => n_eff.min(d),
+            EntropyMethod::Gram => n_eff,
+            EntropyMethod::Eigh | EntropyMethod::Svd => d,
+        };
+        check_elements("Gram matrix of the entropy route", shape, (side, side))?;
     }
     Ok(())
 }

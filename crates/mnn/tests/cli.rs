@@ -237,3 +237,141 @@ fn bench_emits_npy_and_resumes() {
     assert!(second.stdout.is_empty(), "finished pairs are skipped");
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 2);
 }
+
+#[test]
+fn bench_huge_shape_is_rejected() {
+    let output = mnn(&[
+        "bench",
+        "metrics",
+        "--shapes",
+        "100000000x100000000",
+        "--repeat",
+        "1",
+        "--ops",
+        "mnn",
+    ]);
+    assert_one_error(&output, "shape 100000000 × 100000000");
+}
+
+#[test]
+fn bench_closed_pipe_exits_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mnn"))
+        .args([
+            "bench",
+            "metrics",
+            "--shapes",
+            "8x4,8x4,8x4",
+            "--repeat",
+            "1",
+            "--ops",
+            "mnn",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert!(output.stderr.is_empty(), "stderr: {}", stderr(&output));
+}
+
+#[test]
+fn bench_unwritable_out_names_output() {
+    let output = mnn(&[
+        "bench",
+        "metrics",
+        "--shapes",
+        "8x4",
+        "--repeat",
+        "1",
+        "--ops",
+        "mnn",
+        "--out",
+        "/proc/nope.jsonl",
+    ]);
+    assert_one_error(&output, "output file /proc/nope.jsonl");
+    assert!(!stderr(&output).contains("UCI"), "{}", stderr(&output));
+}
+
+#[test]
+fn bench_emit_over_out_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("randn_8x4_seed0.npy");
+    let output = mnn(&[
+        "bench",
+        "metrics",
+        "--shapes",
+        "8x4",
+        "--repeat",
+        "1",
+        "--ops",
+        "mnn",
+        "--emit-npy",
+        dir.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", stderr(&output));
+    assert!(
+        stderr(&output).contains("also an input"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn matrix_directory_error_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = mnn(&["matrix", "--input", dir.path().to_str().unwrap()]);
+    assert_one_error(&output, "Is a directory");
+    assert_eq!(stderr(&output).matches("os error").count(), 1);
+}
+
+#[test]
+fn matrix_top_d_zero_names_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = f64_npy(dir.path(), "cross.npy", "(4, 2)", &CROSS, false);
+    let output = mnn(&["matrix", "--input", path.to_str().unwrap(), "--top-d", "0"]);
+    assert_one_error(&output, "invalid top_d = 0");
+    assert!(stderr(&output).contains("cross.npy"), "{}", stderr(&output));
+}
+
+#[test]
+fn matrix_degenerate_warning_fits_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: Vec<f64> = [1.5, -2.0, 0.25].repeat(10);
+    let path = f64_npy(dir.path(), "same.npy", "(10, 3)", &rows, false);
+    let output = mnn(&[
+        "matrix",
+        "--input",
+        path.to_str().unwrap(),
+        "--zero-rows",
+        "skip",
+        "--json",
+    ]);
+    let json = stdout_json(&output);
+    let text = stderr(&output);
+    assert_eq!(json["status"], "degenerate");
+    assert_eq!(json["top_d"], 0);
+    assert!(text.contains("every centred row is zero"), "{text}");
+    assert!(text.contains("n=10"), "{text}");
+    assert!(!text.contains("N = 1"), "{text}");
+    assert!(!text.contains("--zero-rows skip"), "{text}");
+}
+
+#[test]
+fn matrix_two_rows_me_is_positive_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = f64_npy(
+        dir.path(),
+        "two.npy",
+        "(2, 3)",
+        &[1.0, 2.0, 3.0, -1.0, 0.5, 7.0],
+        false,
+    );
+    let output = mnn(&["matrix", "--input", path.to_str().unwrap(), "--json"]);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(!text.contains("-0.0"), "{text}");
+}

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use mnn::EntropyMethod;
-use mnn::bench::{Operation, Timing, standard_normal_f32, time_operation};
+use mnn::bench::{Operation, Timing, check_shape, standard_normal_f32, time_operation};
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
@@ -75,6 +75,14 @@ fn run_metrics(args: &MetricsArgs) -> Result<()> {
     if args.repeat == 0 {
         bail!("invalid --repeat 0: use at least 1 timed run, such as 7");
     }
+    for &(n, d) in &shapes {
+        for &op in &ops {
+            check_shape(n, d, op)?;
+        }
+    }
+    if let Some(path) = &args.out {
+        check_output(path)?;
+    }
     let done = finished_pairs(args.out.as_deref())?;
 
     let mut out = std::io::stdout().lock();
@@ -86,9 +94,9 @@ fn run_metrics(args: &MetricsArgs) -> Result<()> {
         )?;
     }
     for &(n, d) in &shapes {
-        let rows = standard_normal_f32(n, d, args.seed);
+        let rows = standard_normal_f32(n, d, args.seed)?;
         if let Some(dir) = &args.emit_npy {
-            emit(dir, &rows, n, d, args.seed)?;
+            emit(dir, args.out.as_deref(), &rows, (n, d), args.seed)?;
         }
         for &op in &ops {
             if skip(op, d, args.max_dense_d) || done.contains(&(op.label().to_string(), n, d)) {
@@ -102,6 +110,22 @@ fn run_metrics(args: &MetricsArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Opens `--out` for appending once before any timing, so that an unwritable
+/// path fails at once with a message about the output file.
+fn check_output(path: &Path) -> Result<()> {
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .map(drop)
+        .map_err(|err| {
+            anyhow::anyhow!(
+                "cannot open the output file {} for appending: {err}; choose a writable path for --out",
+                path.display()
+            )
+        })
 }
 
 fn parse_shape(text: &str) -> Result<(usize, usize)> {
@@ -157,9 +181,18 @@ fn finished_pairs(path: Option<&Path>) -> Result<HashSet<(String, usize, usize)>
         .collect())
 }
 
-fn emit(dir: &Path, rows: &[f32], n: usize, d: usize, seed: u64) -> Result<()> {
+fn emit(
+    dir: &Path,
+    out: Option<&Path>,
+    rows: &[f32],
+    (n, d): (usize, usize),
+    seed: u64,
+) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(format!("randn_{n}x{d}_seed{seed}.npy"));
+    if let Some(out) = out {
+        datasets::check_not_input(&path, &[out])?;
+    }
     mnn::npy::write_f32(&path, rows, n, d)?;
     Ok(())
 }

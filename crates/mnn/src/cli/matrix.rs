@@ -53,7 +53,7 @@ pub enum EntropyNormName {
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum ZeroRowsName {
-    /// A row equal to the column means makes every value NaN (reference behaviour).
+    /// A row equal to the column means, up to rounding, makes every value NaN (reference behaviour).
     Nan,
     /// Drop such rows and score the rest.
     Skip,
@@ -82,7 +82,8 @@ pub struct MatrixArgs {
     /// Treatment of rows whose centred values are all zero.
     #[arg(long, value_enum, default_value = "nan")]
     zero_rows: ZeroRowsName,
-    /// Print one JSON object instead of a table.
+    /// Print one JSON object instead of a table. Its `timing_ms` fields are
+    /// wall-clock times, so they differ between runs on the same input.
     #[arg(long)]
     json: bool,
     /// Seed of random streams; the metrics are deterministic, so it changes nothing here.
@@ -110,24 +111,37 @@ struct MatrixReport {
 }
 
 pub fn run(args: &MatrixArgs) -> Result<()> {
+    let context = || format!("cannot score {}", args.input.display());
     let params = params_of(args);
-    let opts = params.check()?;
+    let opts = params.check().with_context(context)?;
     let matrix = mnn::npy::read_hidden_states(&args.input)?;
     let view = MatrixView::from_rows_f64(&matrix.rows, matrix.n_rows, matrix.n_cols)?;
-    let scores = score_matrix(view, &opts)
-        .with_context(|| format!("cannot score {}", args.input.display()))?;
+    let scores = score_matrix(view, &opts).with_context(context)?;
 
     if scores.status == Status::Degenerate {
-        tracing::warn!(
-            input = %args.input.display(),
-            n = scores.n_input,
-            zero_rows = scores.dropped_rows,
-            "degenerate matrix: a centred row is zero (always so for N = 1), so the values are NaN; \
-             --zero-rows skip scores the other rows"
-        );
+        warn_degenerate(args, &scores);
     }
     let report = report_of(args, &scores);
     print_report(&report, args.json)
+}
+
+fn warn_degenerate(args: &MatrixArgs, scores: &Scores) {
+    let input = args.input.display();
+    let (n, zero_rows) = (scores.n_input, scores.dropped_rows);
+    let reason = if zero_rows == 0 {
+        "a metric is not a finite number"
+    } else if zero_rows == n {
+        "every centred row is zero, because all rows are equal up to rounding"
+    } else {
+        "a centred row is zero, because that row equals the column means up to rounding"
+    };
+    let hint = match args.zero_rows {
+        ZeroRowsName::Nan if zero_rows > 0 && zero_rows < n => {
+            "; --zero-rows skip scores the other rows"
+        }
+        _ => "",
+    };
+    tracing::warn!(%input, n, zero_rows, "degenerate matrix: {reason}, so the values are NaN{hint}");
 }
 
 fn params_of(args: &MatrixArgs) -> MetricParams {

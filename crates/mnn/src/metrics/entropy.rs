@@ -51,12 +51,17 @@ pub fn normalized_spectrum(zt: MatRef<'_, f64>, method: EntropyMethod) -> Result
 }
 
 /// Entropy in nats of a spectrum that sums to 1, ignoring every p ≤ 0.
+/// The result is clamped at +0.0: a solver eigenvalue a few ulps above 1
+/// would otherwise give a tiny negative entropy, and −0.0 is never returned.
 pub fn entropy_nats(spectrum: &[f64]) -> f64 {
-    -spectrum
+    let sum: f64 = spectrum
         .iter()
         .filter(|&&p| p > 0.0)
         .map(|&p| p * p.ln())
-        .sum::<f64>()
+        .sum();
+    // max may return either zero when −sum is −0.0, and adding +0.0 turns
+    // −0.0 into +0.0 without changing any other value.
+    (-sum).max(0.0) + 0.0
 }
 
 /// Computes the lower triangle (diagonal included) of scale · X Xᵀ. The strict
