@@ -16,8 +16,12 @@ pub enum Error {
     },
 
     /// A cell of the data file is not a number.
-    #[error("row {row}, column {col}: '{cell}' is not a number; {hint}")]
+    #[error(
+        "line {line} of the file (data row {row}), column {col}: '{cell}' is not a number; {hint}"
+    )]
     NotANumber {
+        /// 1-based line of the file, skipped lines included.
+        line: usize,
         /// 1-based data row (after the skipped lines).
         row: usize,
         /// 1-based column of the file.
@@ -29,7 +33,9 @@ pub enum Error {
     },
 
     /// A cell parses as NaN or ±∞.
-    #[error("row {row}, column {col}: '{cell}' is not finite; remove or impute it")]
+    #[error(
+        "data row {row} (after the skipped lines), column {col}: '{cell}' is not finite; remove or impute it"
+    )]
     NotFinite {
         /// 1-based data row.
         row: usize,
@@ -41,7 +47,7 @@ pub enum Error {
 
     /// A data row has a different number of fields than the first.
     #[error(
-        "row {row} has {found} fields but the first row has {expected}; fix the row or the delimiter"
+        "data row {row} (after the skipped lines) has {found} fields but the first data row has {expected}; fix the row or the delimiter"
     )]
     Ragged {
         /// 1-based data row.
@@ -53,7 +59,7 @@ pub enum Error {
     },
 
     /// A column is constant, so its variance is zero.
-    #[error("column {col} is constant (every value is {value}); drop it with --cols")]
+    #[error("column {col} is constant (every value is {}); drop it with --cols", compact(*value))]
     ConstantColumn {
         /// 1-based column of the file.
         col: usize,
@@ -103,7 +109,7 @@ pub enum Error {
     },
 
     /// The data do not fit the family (for example negative Poisson counts).
-    #[error("column {col}, row {row}: value {value} is invalid for the {family} family: {rule}")]
+    #[error("column {col}, row {row}: value {} is invalid for the {family} family: {rule}", compact(*value))]
     DomainViolation {
         /// 1-based column.
         col: usize,
@@ -140,10 +146,26 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub(crate) fn invalid(name: &'static str, value: impl ToString, rule: impl ToString) -> Self {
+        let value = value.to_string();
+        let value = match value.parse::<f64>() {
+            Ok(v) if value.len() > 16 => compact(v),
+            _ => value,
+        };
         Error::InvalidParameter {
             name,
-            value: value.to_string(),
+            value,
             rule: rule.to_string(),
         }
+    }
+}
+
+/// Formats a number for a message: plain when short, such as `0.02` or `38.5`,
+/// else in scientific notation, such as `1e300` rather than 301 digits.
+pub fn compact(v: f64) -> String {
+    let plain = v.to_string();
+    if plain.len() <= 16 {
+        plain
+    } else {
+        format!("{v:e}")
     }
 }

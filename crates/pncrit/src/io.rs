@@ -47,6 +47,13 @@ impl ColumnSpec {
             if lo == 0 || hi < lo {
                 return Err(bad());
             }
+            if let Some(c) = (lo..=hi).find(|c| cols.contains(c)) {
+                return Err(Error::invalid(
+                    "cols",
+                    text,
+                    format!("column {c} is selected twice; name each column once"),
+                ));
+            }
             cols.extend(lo..=hi);
         }
         Ok(ColumnSpec {
@@ -99,11 +106,14 @@ pub fn read_table(path: &Path, skip: usize, cols: Option<&ColumnSpec>) -> Result
         path: path.display().to_string(),
         source,
     })?;
-    let lines: Vec<&str> = text
+    let numbered: Vec<(usize, &str)> = text
         .lines()
+        .enumerate()
         .skip(skip)
-        .filter(|l| !l.trim().is_empty())
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l))
         .collect();
+    let lines: Vec<&str> = numbered.iter().map(|&(_, l)| l).collect();
     let Some(first) = lines.first() else {
         return Err(Error::invalid(
             "data",
@@ -138,7 +148,8 @@ pub fn read_table(path: &Path, skip: usize, cols: Option<&ColumnSpec>) -> Result
             });
         }
         for &c in &columns {
-            values.push(parse_cell(fields[c - 1], r + 1, c, &columns)?);
+            let cell = parse_cell(fields[c - 1], r + 1, c, &columns);
+            values.push(cell.map_err(|e| locate(e, &numbered, delimiter, &columns))?);
         }
     }
     let k = columns.len();
@@ -156,11 +167,56 @@ fn parse_cell(cell: &str, row: usize, col: usize, columns: &[usize]) -> Result<f
             cell: cell.to_string(),
         }),
         Err(_) => Err(Error::NotANumber {
+            line: row,
             row,
             col,
             cell: cell.to_string(),
             hint: column_hint(col, columns),
         }),
+    }
+}
+
+/// Sets the file line of a [`Error::NotANumber`] and, when the rows before the
+/// first all-numeric row are text and every later row is numeric, suggests
+/// skipping them as header lines.
+fn locate(
+    err: Error,
+    numbered: &[(usize, &str)],
+    delimiter: Option<char>,
+    columns: &[usize],
+) -> Error {
+    let Error::NotANumber {
+        row,
+        col,
+        cell,
+        hint,
+        ..
+    } = err
+    else {
+        return err;
+    };
+    let numeric = |line: &str| {
+        let fields = split_line(line, delimiter);
+        columns.iter().all(|&c| {
+            fields
+                .get(c - 1)
+                .is_some_and(|f| f.trim_matches('"').parse::<f64>().is_ok())
+        })
+    };
+    let header_rows = numbered.iter().take_while(|(_, l)| !numeric(l)).count();
+    let rest_numeric = numbered[header_rows..].iter().all(|(_, l)| numeric(l));
+    let hint = if row <= header_rows && header_rows < numbered.len() && rest_numeric {
+        let lines = numbered[header_rows - 1].0;
+        format!("the first {lines} lines look like a header, so use --skip {lines}")
+    } else {
+        hint
+    };
+    Error::NotANumber {
+        line: numbered[row - 1].0,
+        row,
+        col,
+        cell,
+        hint,
     }
 }
 
@@ -240,7 +296,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     datasets::check_replaceable(path).map_err(|e| io_err(path, e))?;
     let result = std::fs::File::create(&tmp)
         .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .map_err(|e| io_err(&tmp, e))
+        .map_err(|e| io_err(path, e))
         .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| io_err(path, e)));
     if result.is_err() {
         // The write already failed; a leftover temporary file is all that remains to clean.

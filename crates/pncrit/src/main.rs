@@ -6,7 +6,9 @@
 //! pncrit nmin --a1 38.5 --a2 839.6667 --r 0.02
 //! ```
 //!
-//! Errors print one line `error: …` on stderr and exit with status 2.
+//! Errors print one line `error: …` on stderr. A usage error (an unknown or
+//! malformed option) exits with status 2, any other error with status 1. A
+//! closed output pipe (as with `| head -1`) ends the run quietly with status 0.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -18,6 +20,7 @@ use pncrit::bench;
 use pncrit::bootstrap;
 use pncrit::calibrate::{self, Calib};
 use pncrit::criterion::{self, Order};
+use pncrit::error::compact;
 use pncrit::family::gibbs::GibbsOptions;
 use pncrit::family::{
     self, Analysis, Bernoulli, Categorical, Custom, ExpFamily, Exponential, LogLinear, Mode, Mvn,
@@ -277,11 +280,16 @@ struct ScanArgs {
 #[derive(Args)]
 struct NminArgs {
     /// First-order coefficient â₁ (> 0).
-    #[arg(long, required_unless_present = "d", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        required_unless_present = "d",
+        conflicts_with = "d",
+        allow_negative_numbers = true
+    )]
     a1: Option<f64>,
-    /// Second-order coefficient â₂.
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    a2: f64,
+    /// Second-order coefficient â₂ (default 0).
+    #[arg(long, conflicts_with = "d", allow_negative_numbers = true)]
+    a2: Option<f64>,
     /// Use the well-specified MVN coefficients for d variables instead of --a1/--a2.
     #[arg(long, allow_negative_numbers = true)]
     d: Option<i64>,
@@ -310,9 +318,54 @@ fn main() {
         Command::Bench(args) => run_bench(&args),
     };
     if let Err(e) = result {
-        eprintln!("error: {e:#}");
-        std::process::exit(2);
+        if is_broken_pipe(&e) {
+            std::process::exit(0);
+        }
+        eprintln!("error: {}", one_line(&e));
+        std::process::exit(1);
     }
+}
+
+/// True when the error comes from writing to a pipe whose reader has exited.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Joins the error's chain with `: `, leaving out a cause whose text the line already holds.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+/// Checks every output path before any work: it must be none of the
+/// `inputs`, absent or a regular file, and its folder must exist.
+fn check_outputs(outputs: &[Option<&Path>], inputs: &[&Path]) -> Result<()> {
+    for path in outputs.iter().flatten() {
+        datasets::check_not_input(path, inputs)?;
+        datasets::check_replaceable(path)?;
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(folder) = parent.filter(|p| !p.is_dir()) {
+            bail!(
+                "folder {} does not exist; create it or choose another output path",
+                folder.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Prints help and version as clap does; prints any other argument error as
@@ -341,7 +394,10 @@ fn tolerance(args: &DecisionArgs) -> Result<(Tolerance, Order)> {
     let calib = Calib::parse(&args.calib)?;
     let tol = match args.r {
         Some(r) if !(r > 0.0 && r.is_finite()) => {
-            bail!("invalid r = {r}: r must be a positive number of nats, such as 0.02")
+            bail!(
+                "invalid r = {}: r must be a positive number of nats, such as 0.02",
+                compact(r)
+            )
         }
         Some(r) => Tolerance {
             beta: None,
@@ -358,6 +414,19 @@ fn tolerance(args: &DecisionArgs) -> Result<(Tolerance, Order)> {
         }
     };
     Ok((tol, order))
+}
+
+use pncrit::family::HARD_MAX_STATES as MAX_STATES_CAP;
+
+/// Rejects data options that are out of range before the file is read.
+fn check_data_args(args: &DataArgs) -> Result<()> {
+    if args.max_states == 0 || args.max_states > MAX_STATES_CAP {
+        bail!(
+            "invalid max-states = {}: give a number from 1 to {MAX_STATES_CAP}, or use --sampling beyond-cap for larger models",
+            args.max_states
+        );
+    }
+    Ok(())
 }
 
 fn load(args: &DataArgs) -> Result<(Mat<f64>, Vec<usize>, String)> {
@@ -416,6 +485,8 @@ fn emit(output: &OutputArgs, text: &str) -> Result<()> {
 }
 
 fn run_check(args: &CheckArgs) -> Result<()> {
+    check_outputs(&[args.output.output.as_deref()], &[&args.data.data])?;
+    check_data_args(&args.data)?;
     let (tol, order) = tolerance(&args.decision)?;
     let (x, columns, label) = load(&args.data)?;
     let fam = family_of(&args.data, &columns, args.output.seed)?;
@@ -467,6 +538,14 @@ fn run_scan(args: &ScanArgs) -> Result<()> {
             args.nested
         );
     }
+    check_outputs(
+        &[args.output.output.as_deref(), args.plot.as_deref()],
+        &[&args.data.data],
+    )?;
+    if args.output.output.is_some() && args.output.output == args.plot {
+        bail!("--plot and --output name the same file; give them different names");
+    }
+    check_data_args(&args.data)?;
     let (tol, order) = tolerance(&args.decision)?;
     let (x, columns, label) = load(&args.data)?;
     let mut rows: Vec<Row> = Vec::new();
@@ -534,6 +613,7 @@ fn write_plot(path: &Path, rows: &[Row], mode: &str, r: f64, n: usize) -> Result
 const MAX_NMIN_D: i64 = 100_000;
 
 fn run_nmin(args: &NminArgs) -> Result<()> {
+    check_outputs(&[args.output.output.as_deref()], &[] as &[&Path])?;
     let (tol, order) = tolerance(&args.decision)?;
     let (a1, a2) = match (args.d, args.a1) {
         (Some(d), _) if !(1..=MAX_NMIN_D).contains(&d) => {
@@ -546,14 +626,17 @@ fn run_nmin(args: &NminArgs) -> Result<()> {
                 pncrit::exact::mvn_a2(d),
             )
         }
-        (None, Some(a1)) => (a1, args.a2),
+        (None, Some(a1)) => (a1, args.a2.unwrap_or(0.0)),
         (None, None) => bail!("missing --a1: give --a1 (and --a2) or --d"),
     };
     if !(a1 > 0.0 && a1.is_finite()) {
-        bail!("invalid a1 = {a1}: a1 must be a positive finite number, such as 38.5");
+        bail!(
+            "invalid a1 = {}: a1 must be a positive finite number, such as 38.5",
+            compact(a1)
+        );
     }
     if !a2.is_finite() {
-        bail!("invalid a2 = {a2}: a2 must be a finite number");
+        bail!("invalid a2 = {}: a2 must be a finite number", compact(a2));
     }
     let (root, n, flags) = criterion::n_min(a1, a2, tol.r, order);
     if flags.contains(&criterion::Flag::NMinOverflow) {
@@ -585,6 +668,7 @@ fn run_nmin(args: &NminArgs) -> Result<()> {
 }
 
 fn run_simulate(args: &SimulateArgs) -> Result<()> {
+    check_outputs(&[args.output.output.as_deref()], &[] as &[&Path])?;
     let case = match args.case {
         CaseName::PoissonNegbin => Case::PoissonNegBin,
         CaseName::NormalGamma => Case::NormalGamma,
@@ -659,6 +743,10 @@ fn file_column(err: pncrit::Error, columns: &[usize]) -> pncrit::Error {
 }
 
 fn run_custom(args: &CustomArgs) -> Result<()> {
+    let mut inputs = vec![args.stats.as_path()];
+    inputs.extend(args.model_cloud.as_deref());
+    inputs.extend(args.weights.as_deref());
+    check_outputs(&[args.output.output.as_deref()], &inputs)?;
     let (tol, order) = tolerance(&args.decision)?;
     let cols = args.cols.as_deref().map(ColumnSpec::parse).transpose()?;
     let stats = pio::read_table(&args.stats, args.skip, cols.as_ref())?;
@@ -699,6 +787,8 @@ fn read_weights(path: &Path, skip: usize) -> Result<Vec<f64>> {
 }
 
 fn run_bench(args: &BenchArgs) -> Result<()> {
+    let data = args.data_dir.join("winequality-red.csv");
+    check_outputs(&[args.output.output.as_deref()], &[data.as_path()])?;
     if args.runs == 0 {
         bail!("invalid runs = 0: use at least 1 timed run, such as --runs 7");
     }
@@ -714,10 +804,29 @@ fn run_bench(args: &BenchArgs) -> Result<()> {
         args.tasks.iter().map(String::as_str).collect()
     };
     let mut text = String::new();
+    if !args.output.json {
+        text.push_str(
+            "task\tseconds\tmin_seconds\tmax_seconds\tcpu_seconds\truns\tpeak_mb\tvalue\n",
+        );
+    }
     for task in tasks {
         tracing::info!(task, "benchmark started");
         let line = bench::run(task, &options)?;
-        text.push_str(&serde_json::to_string(&line)?);
+        if args.output.json {
+            text.push_str(&serde_json::to_string(&line)?);
+        } else {
+            text.push_str(&format!(
+                "{}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{}\t{:.1}\t{}",
+                line.task,
+                line.seconds,
+                line.min_seconds,
+                line.max_seconds,
+                line.cpu_seconds,
+                line.runs,
+                line.peak_mb,
+                line.value
+            ));
+        }
         text.push('\n');
     }
     emit(&args.output, &text)

@@ -65,9 +65,11 @@ pub struct McRow {
     pub mc_mean: f64,
     /// Its standard error.
     pub mc_se: f64,
-    /// a₁/n.
+    /// a₁/n (JSON key `R1`, as in `check`).
+    #[serde(rename = "R1")]
     pub r1: f64,
-    /// a₁/n + a₂/n².
+    /// a₁/n + a₂/n² (JSON key `R2`).
+    #[serde(rename = "R2")]
     pub r2: f64,
     /// (mc_mean − R2)/mc_se.
     pub z: f64,

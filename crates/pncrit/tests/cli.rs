@@ -1,4 +1,5 @@
-//! The `pncrit` binary: TSV header, JSON fields, and one-line errors with exit code 2.
+//! The `pncrit` binary: TSV header, JSON fields, one-line errors (exit code 1,
+//! usage errors 2) and the guards on output paths.
 
 mod common;
 
@@ -34,9 +35,17 @@ fn sample_csv() -> String {
 }
 
 fn assert_one_line_error(out: &std::process::Output, needle: &str) {
+    assert_exit_and_line(out, 1, needle);
+}
+
+fn assert_usage_error(out: &std::process::Output, needle: &str) {
+    assert_exit_and_line(out, 2, needle);
+}
+
+fn assert_exit_and_line(out: &std::process::Output, code: i32, needle: &str) {
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(code),
         "stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -98,7 +107,10 @@ fn non_numeric_cell_suggests_columns() {
     let out = pncrit(&[
         "check", "--data", &data, "--skip", "1", "--cols", "1-4", "--family", "mvn",
     ]);
-    assert_one_line_error(&out, "row 1, column 1: 'M' is not a number; use --cols 2-4");
+    assert_one_line_error(
+        &out,
+        "line 2 of the file (data row 1), column 1: 'M' is not a number; use --cols 2-4",
+    );
 }
 
 #[test]
@@ -186,7 +198,7 @@ fn ragged_row_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let data = write(dir.path(), "r.csv", "1,2\n3,4,5\n");
     let out = pncrit(&["check", "--data", &data, "--family", "mvn"]);
-    assert_one_line_error(&out, "row 2 has 3 fields");
+    assert_one_line_error(&out, "data row 2 (after the skipped lines) has 3 fields");
 }
 
 #[test]
@@ -267,9 +279,11 @@ fn errors_name_the_given_value() {
 #[test]
 fn argument_errors_are_one_line() {
     let out = pncrit(&["check", "--family", "mvn"]);
-    assert_one_line_error(&out, "--data");
+    assert_usage_error(&out, "--data");
     let out = pncrit(&["nmin", "--d", "3", "--skip-me"]);
-    assert_one_line_error(&out, "--skip-me");
+    assert_usage_error(&out, "--skip-me");
+    let out = pncrit(&["nmin", "--a1", "38.5", "--d", "11"]);
+    assert_usage_error(&out, "cannot be used with");
 }
 
 #[test]
@@ -377,4 +391,158 @@ fn loglinear_sampling_seeded() {
         "8",
     ]);
     assert_one_line_error(&out, "use --sampling beyond-cap");
+}
+
+#[test]
+fn output_equal_to_input_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "in.csv", &sample_csv());
+    let before = std::fs::read(&data).unwrap();
+    let check = [
+        "check", "--data", &data, "--skip", "1", "--cols", "2-4", "--family", "mvn",
+    ];
+    let out = pncrit(&[&check[..], &["-o", &data]].concat());
+    assert_one_line_error(&out, "also an input");
+    let scan = [
+        "scan", "--data", &data, "--skip", "1", "--cols", "2-4", "--family", "mvn",
+    ];
+    let out = pncrit(&[&scan[..], &["--plot", &data]].concat());
+    assert_one_line_error(&out, "also an input");
+    assert_eq!(
+        std::fs::read(&data).unwrap(),
+        before,
+        "the input was changed"
+    );
+}
+
+#[test]
+fn bad_output_path_fails_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().display().to_string();
+    // 10⁹ replicates would run for hours: the folder must be rejected first.
+    let simulate = [
+        "simulate",
+        "--case",
+        "poisson-negbin",
+        "--reps",
+        "1000000000",
+    ];
+    let out = pncrit(&[&simulate[..], &["-o", &folder]].concat());
+    assert_one_line_error(&out, "not a regular file");
+
+    let missing = dir.path().join("nodir").join("x.tsv");
+    let out = pncrit(&["nmin", "--d", "3", "-o", missing.to_str().unwrap()]);
+    assert_one_line_error(
+        &out,
+        "does not exist; create it or choose another output path",
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("x.tsv.tmp"));
+
+    let out = pncrit(&["check", "--data", "no-such.csv", "--family", "mvn"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+}
+
+#[test]
+fn closed_pipe_ends_quietly() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pncrit"))
+        .args([
+            "simulate",
+            "--case",
+            "poisson-negbin",
+            "--n",
+            "10,20,40,80,160,320",
+            "--reps",
+            "2000",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn option_ranges_checked_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "x.csv", &sample_csv());
+    let base = ["check", "--data", &data, "--skip", "1", "--cols", "2-4"];
+    let out = pncrit(
+        &[
+            &base[..],
+            &["--family", "loglinear", "--max-states", "20000000"],
+        ]
+        .concat(),
+    );
+    assert_one_line_error(
+        &out,
+        "invalid max-states = 20000000: give a number from 1 to 1048576",
+    );
+    let out = pncrit(&[
+        "check", "--data", &data, "--skip", "1", "--cols", "2,2,3", "--family", "mvn",
+    ]);
+    assert_one_line_error(&out, "column 2 is selected twice");
+}
+
+#[test]
+fn missing_skip_is_suggested() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows: String = sample_csv()
+        .lines()
+        .skip(1)
+        .map(|l| format!("{}\n", &l[2..]))
+        .collect();
+    let text = format!("a,b,c\nunits,cm,kg\n{rows}");
+    let data = write(dir.path(), "x.csv", &text);
+    let out = pncrit(&["check", "--data", &data, "--family", "mvn"]);
+    assert_one_line_error(
+        &out,
+        "the first 2 lines look like a header, so use --skip 2",
+    );
+}
+
+#[test]
+fn huge_scale_leaves_a1_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = write(dir.path(), "plain.csv", &sample_csv());
+    let scaled_text: String = sample_csv()
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut fields: Vec<String> = line.split(',').map(str::to_string).collect();
+            if i > 0 {
+                fields[1] = format!("{:e}", fields[1].parse::<f64>().unwrap() * 1e160);
+            }
+            fields.join(",") + "\n"
+        })
+        .collect();
+    let scaled = write(dir.path(), "scaled.csv", &scaled_text);
+    let a1 = |path: &str| {
+        let out = pncrit(&[
+            "check", "--data", path, "--skip", "1", "--cols", "2-4", "--family", "mvn", "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["a1"].as_f64().unwrap()
+    };
+    let (a, b) = (a1(&plain), a1(&scaled));
+    assert!((a - b).abs() <= 1e-9 * a.abs(), "{a} vs {b}");
+}
+
+#[test]
+fn huge_values_print_compactly() {
+    let out = pncrit(&["nmin", "--a1", "-1e300"]);
+    assert_one_line_error(&out, "invalid a1 = -1e300");
 }

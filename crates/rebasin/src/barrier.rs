@@ -37,9 +37,9 @@ pub struct Barriers {
     pub acc_linear: f64,
     /// Endpoints' mean accuracy minus the minimum accuracy.
     pub acc_mean: f64,
-    /// Loss at the middle λ (index (K−1)/2).
+    /// Loss at the λ nearest ½ (exactly ½ on grids from [`lambdas`]).
     pub mid_loss: f64,
-    /// Accuracy at the middle λ.
+    /// Accuracy at the λ nearest ½.
     pub mid_acc: f64,
 }
 
@@ -59,13 +59,21 @@ impl Barriers {
         let loss_mean = max(&mut loss.iter().copied()) - 0.5 * (loss[0] + loss[k]);
         let acc_min = acc.iter().copied().fold(f64::INFINITY, f64::min);
         let acc_mean = 0.5 * (acc[0] + acc[k]) - acc_min;
+        let distance = |i: usize| (lambdas[i] - 0.5).abs();
+        let mid = (0..=k).fold(0, |best, i| {
+            if distance(i) < distance(best) {
+                i
+            } else {
+                best
+            }
+        });
         Self {
             loss_linear,
             loss_mean,
             acc_linear,
             acc_mean,
-            mid_loss: loss[k / 2],
-            mid_acc: acc[k / 2],
+            mid_loss: loss[mid],
+            mid_acc: acc[mid],
         }
     }
 }
@@ -82,7 +90,8 @@ pub struct Curve {
 /// Largest number of λ values of one path (each is a full evaluation pass).
 pub const MAX_LAMBDAS: usize = 10_000;
 
-/// Returns `K` evenly spaced values `k/(K−1)` from 0 to 1.
+/// Returns `K` evenly spaced values `k/(K−1)` from 0 to 1; for an even `K`
+/// the midpoint λ = ½ is added in order, so that the grid has `K + 1` values.
 ///
 /// # Errors
 /// [`Error::Param`] when `count` < 2 or > [`MAX_LAMBDAS`].
@@ -101,7 +110,11 @@ pub fn lambdas(count: usize) -> Result<Vec<f64>> {
             rule: "use at most 10000 values of λ",
         });
     }
-    Ok((0..count).map(|k| k as f64 / (count - 1) as f64).collect())
+    let mut grid: Vec<f64> = (0..count).map(|k| k as f64 / (count - 1) as f64).collect();
+    if count % 2 == 0 {
+        grid.insert(count / 2, 0.5);
+    }
+    Ok(grid)
 }
 
 /// Evaluates `eval` (returning loss and accuracy) at every λ of the path from

@@ -45,6 +45,7 @@ use faer::{Accum, Mat, MatMut, MatRef, Par};
 use crate::error::{Error, Result};
 use crate::model::{Model, Tensor};
 use crate::nn::logits_loss_acc;
+use crate::presets::resnet_norm;
 
 /// ε of every norm layer.
 pub const NORM_EPS: f64 = 1e-5;
@@ -182,7 +183,8 @@ impl<'a> Cnn<'a> {
     /// # Errors
     /// [`Error::NotCnn`] when `conv1.weight` or `linear.weight` is missing.
     pub fn resnet(model: &'a Model) -> Result<Self> {
-        for name in ["conv1.weight", "norm1.weight", "linear.weight"] {
+        let stem_norm = format!("{}.weight", resnet_norm(model, "norm1"));
+        for name in ["conv1.weight", stem_norm.as_str(), "linear.weight"] {
             if model.get(name).is_none() {
                 return Err(Error::NotCnn(format!("the model has no {name}")));
             }
@@ -320,7 +322,7 @@ impl<'a> Cnn<'a> {
         mode: &mut NormMode<'_>,
     ) -> Result<Maps> {
         let mut x = self.layer("conv1", &x, 1)?;
-        self.norm("norm1", &mut x, mode)?;
+        self.norm(&resnet_norm(self.model, "norm1"), &mut x, mode)?;
         relu(&mut x);
         for blocks in stages {
             for (p, shortcut) in blocks {
@@ -335,10 +337,18 @@ impl<'a> Cnn<'a> {
     fn block(&self, p: &str, shortcut: bool, x: &Maps, mode: &mut NormMode<'_>) -> Result<Maps> {
         let stride = if shortcut { 2 } else { 1 };
         let mut h = self.layer(&format!("{p}.conv1"), x, stride)?;
-        self.norm(&format!("{p}.norm1"), &mut h, mode)?;
+        self.norm(
+            &resnet_norm(self.model, &format!("{p}.norm1")),
+            &mut h,
+            mode,
+        )?;
         relu(&mut h);
         let mut h = self.layer(&format!("{p}.conv2"), &h, 1)?;
-        self.norm(&format!("{p}.norm2"), &mut h, mode)?;
+        self.norm(
+            &resnet_norm(self.model, &format!("{p}.norm2")),
+            &mut h,
+            mode,
+        )?;
         let sc = if shortcut {
             let mut s = self.layer(&format!("{p}.shortcut.0"), x, stride)?;
             self.norm(&format!("{p}.shortcut.1"), &mut s, mode)?;

@@ -68,7 +68,7 @@ pub enum Error {
         "training diverged at epoch {epoch}: the loss is {loss}; lower the learning rate (--lr)"
     )]
     Diverged {
-        /// Epoch, counted from 0.
+        /// Epoch, counted from 1.
         epoch: usize,
         /// The non-finite loss value.
         loss: f64,

@@ -167,7 +167,7 @@ pub fn write_model(path: &Path, model: &Model) -> Result<()> {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     datasets::check_replaceable(path).map_err(|e| Error::io(path, e))?;
     let tmp = temporary_path(path);
-    let result = write_and_sync(&tmp, bytes)
+    let result = write_and_sync(&tmp, path, bytes)
         .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)));
     if result.is_err() {
         // The write already failed; removing the temporary file is best effort.
@@ -176,11 +176,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     result
 }
 
-fn write_and_sync(tmp: &Path, bytes: &[u8]) -> Result<()> {
-    let mut file = std::fs::File::create(tmp).map_err(|e| Error::io(tmp, e))?;
+fn write_and_sync(tmp: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = std::fs::File::create(tmp).map_err(|e| Error::io(path, e))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io(tmp, e))
+        .map_err(|e| Error::io(path, e))
 }
 
 fn temporary_path(path: &Path) -> PathBuf {

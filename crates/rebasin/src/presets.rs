@@ -101,6 +101,11 @@ impl PermSpec {
     /// [`Error::Spec`] naming a tensor the preset does not cover, or when the
     /// stem `conv1.weight` is missing.
     pub fn resnet20(model: &Model) -> Result<Self> {
+        if let Some(name) = resnet_foreign_name(model) {
+            return Err(Error::Spec(format!(
+                "tensor {name} is not a resnet20 preset name; the preset expects conv1, norm1 (or bn1), layerS.B.conv1|norm1|conv2|norm2 (or bn1, bn2), layerS.0.shortcut.0|shortcut.1 and linear, each with .weight and .bias (norms also .running_mean, .running_var, .num_batches_tracked); rename the tensors or pass a JSON spec"
+            )));
+        }
         if model.get("conv1.weight").is_none() {
             return Err(Error::Spec(
                 "the resnet20 preset needs conv1.weight; check the tensor names or pass a JSON spec".into(),
@@ -109,7 +114,7 @@ impl PermSpec {
         let mut b = Builder::new(model);
         let res: Vec<usize> = (1..=3).map(|s| b.group(format!("res_{s}"))).collect();
         b.layer("conv1", AxisMap::Group(res[0]), AxisMap::Free);
-        b.norm("norm1", res[0]);
+        b.norm(&resnet_norm(model, "norm1"), res[0]);
         for s in 1..=3 {
             let res_s = res[s - 1];
             for blk in 0..3 {
@@ -121,13 +126,13 @@ impl PermSpec {
                     AxisMap::Group(inner),
                     AxisMap::Group(res_in),
                 );
-                b.norm(&format!("{p}.norm1"), inner);
+                b.norm(&resnet_norm(model, &format!("{p}.norm1")), inner);
                 b.layer(
                     &format!("{p}.conv2"),
                     AxisMap::Group(res_s),
                     AxisMap::Group(inner),
                 );
-                b.norm(&format!("{p}.norm2"), res_s);
+                b.norm(&resnet_norm(model, &format!("{p}.norm2")), res_s);
                 if s > 1 && blk == 0 {
                     b.layer(
                         &format!("{p}.shortcut.0"),
@@ -261,4 +266,57 @@ pub(crate) fn norms_after<'m>(
         }
     }
     prefixes
+}
+
+/// The name of a ResNet norm layer in `model`: `prefix` (such as `layer1.0.norm1`)
+/// when the model has it, else its BatchNorm spelling (`layer1.0.bn1`) when the
+/// model has that, else `prefix`.
+pub(crate) fn resnet_norm(model: &Model, prefix: &str) -> String {
+    if model.get(&format!("{prefix}.weight")).is_some() {
+        return prefix.to_string();
+    }
+    let (head, last) = prefix
+        .rsplit_once('.')
+        .map_or(("", prefix), |(h, l)| (h, l));
+    let Some(index) = last.strip_prefix("norm") else {
+        return prefix.to_string();
+    };
+    let bn = if head.is_empty() {
+        format!("bn{index}")
+    } else {
+        format!("{head}.bn{index}")
+    };
+    if model.get(&format!("{bn}.weight")).is_some() {
+        bn
+    } else {
+        prefix.to_string()
+    }
+}
+
+/// The first tensor whose layer name is none of the resnet20 preset's, if any.
+fn resnet_foreign_name(model: &Model) -> Option<String> {
+    let known_layer = |layer: &str| {
+        let parts: Vec<&str> = layer.split('.').collect();
+        let norm_or_conv = |s: &str| {
+            matches!(
+                s,
+                "conv1" | "conv2" | "norm1" | "norm2" | "bn1" | "bn2" | "linear"
+            )
+        };
+        match parts.as_slice() {
+            [one] => norm_or_conv(one),
+            [stage, block, part] => {
+                stage.starts_with("layer") && block.parse::<usize>().is_ok() && norm_or_conv(part)
+            }
+            [stage, block, "shortcut", "0" | "1"] => {
+                stage.starts_with("layer") && block.parse::<usize>().is_ok()
+            }
+            _ => false,
+        }
+    };
+    model
+        .natural_names()
+        .into_iter()
+        .find(|name| !known_layer(name.rsplit_once('.').map_or(name, |(l, _)| l)))
+        .map(str::to_string)
 }

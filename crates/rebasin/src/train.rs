@@ -177,7 +177,10 @@ pub fn train_mlp(options: &TrainOptions, x: MatRef<'_, f64>, y: &[usize]) -> Res
             let loss = mlp_loss(&mut t, &store, &ids, xb, &yb);
             let value = t.scalar_value(loss);
             if !value.is_finite() {
-                return Err(Error::Diverged { epoch, loss: value });
+                return Err(Error::Diverged {
+                    epoch: epoch + 1,
+                    loss: value,
+                });
             }
             epoch_loss += value * rows.len() as f64;
             let grads = t.backward(loss);

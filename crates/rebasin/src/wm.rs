@@ -449,7 +449,9 @@ fn sweep_order(order: &Order, t: usize, groups: usize, rng: &mut ChaCha8Rng) -> 
             sorted.sort_unstable();
             if sorted != (0..groups).collect::<Vec<_>>() {
                 return Err(Error::Order(format!(
-                    "sweep {t} of the replay list is {v:?}, not a permutation of 0..{groups}"
+                    "sweep {} of the replay list is {v:?}, not a permutation of the group indices 0 to {}",
+                    t + 1,
+                    groups.saturating_sub(1)
                 )));
             }
             Ok(v.clone())

@@ -47,6 +47,22 @@ fn lambdas_need_two_values() {
 }
 
 #[test]
+fn even_lambda_counts_gain_the_midpoint() {
+    assert_eq!(lambdas(2).unwrap(), vec![0.0, 0.5, 1.0]);
+    let grid = lambdas(4).unwrap();
+    assert_eq!(grid.len(), 5);
+    assert_eq!(grid[2], 0.5);
+    assert!(grid.windows(2).all(|w| w[0] < w[1]));
+
+    // Loss 2λ + 1 and accuracy 1 − λ: the midpoint values are those at λ = ½.
+    let loss: Vec<f64> = grid.iter().map(|l| 2.0 * l + 1.0).collect();
+    let acc: Vec<f64> = grid.iter().map(|l| 1.0 - l).collect();
+    let b = Barriers::from_curve(&grid, &loss, &acc);
+    assert_eq!(b.mid_loss, 2.0);
+    assert_eq!(b.mid_acc, 0.5);
+}
+
+#[test]
 fn curve_endpoints_are_the_models() {
     let a = portable_mlp(&[3, 4, 2], 0);
     let b = portable_mlp(&[3, 4, 2], 1);

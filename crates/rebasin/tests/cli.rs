@@ -610,3 +610,179 @@ fn bench_matches_golden_permutations() {
     );
     assert_one_error(&one, "--repeats 1");
 }
+
+/// Asserts that `path` still holds exactly `bytes`.
+fn assert_unchanged(path: &Path, bytes: &[u8]) {
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        bytes,
+        "{} was changed",
+        path.display()
+    );
+}
+
+#[test]
+fn output_equal_to_input_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    permuted_pair(p);
+    let a_bytes = std::fs::read(p.join("a.safetensors")).unwrap();
+    let b_bytes = std::fs::read(p.join("b.safetensors")).unwrap();
+
+    let barrier = ["barrier", "a.safetensors", "b.safetensors", "--csv"];
+    let out = rebasin(&[&barrier[..], &["a.safetensors"]].concat(), p);
+    assert_one_error(&out, "also an input");
+    let out = rebasin(
+        &[
+            "match",
+            "a.safetensors",
+            "b.safetensors",
+            "-o",
+            "b.safetensors",
+            "--perms",
+            "a.safetensors",
+        ],
+        p,
+    );
+    assert_one_error(&out, "also an input");
+    let out = rebasin(
+        &[
+            "merge",
+            "a.safetensors",
+            "b.safetensors",
+            "-o",
+            "./b.safetensors",
+        ],
+        p,
+    );
+    assert_one_error(&out, "also an input");
+    let out = rebasin(
+        &[
+            "analyze",
+            "a.safetensors",
+            "b.safetensors",
+            "--out-json",
+            "a.safetensors",
+        ],
+        p,
+    );
+    assert_one_error(&out, "also an input");
+
+    assert_unchanged(&p.join("a.safetensors"), &a_bytes);
+    assert_unchanged(&p.join("b.safetensors"), &b_bytes);
+}
+
+#[test]
+fn bad_output_path_fails_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir(p.join("folder")).unwrap();
+    // 500 epochs would take long: training must not start when the output is a folder.
+    let out = rebasin(&["train", "-o", "folder", "--epochs", "500"], p);
+    assert_one_error(&out, "not a regular file");
+
+    let out = rebasin(
+        &["train", "-o", "nodir/x.safetensors", "--epochs", "500"],
+        p,
+    );
+    assert_one_error(
+        &out,
+        "folder nodir does not exist; create it or choose another output path",
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(".tmp"));
+}
+
+#[test]
+fn merge_prints_its_evaluation_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    for seed in 0..2 {
+        let m = portable_mlp(&[64, 16, 10], seed);
+        write_model(&p.join(format!("m{seed}.safetensors")), &m).unwrap();
+    }
+    let out = rebasin(
+        &[
+            "merge",
+            "m0.safetensors",
+            "m1.safetensors",
+            "-o",
+            "merged.safetensors",
+            "--evaluate",
+        ],
+        p,
+    );
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("naive average: test loss"), "{text}");
+    assert!(text.contains("merged: test loss"), "{text}");
+    assert!(!text.contains(" 1 rounds"), "{text}");
+}
+
+/// Renames `norm1`/`norm2` layers to the BatchNorm spelling `bn1`/`bn2`.
+fn batchnorm_names(m: &Model) -> Model {
+    let mut renamed = m.clone();
+    renamed.tensors = m
+        .tensors
+        .iter()
+        .map(|(name, t)| {
+            (
+                name.replace("norm1", "bn1").replace("norm2", "bn2"),
+                t.clone(),
+            )
+        })
+        .collect();
+    renamed
+}
+
+#[test]
+fn resnet_preset_accepts_batchnorm_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let a = digits_resnet();
+    let spec = PermSpec::resnet20(&a).unwrap();
+    let mut t = Perms::identity(&spec, &spec.validate(&a).unwrap());
+    for c in &mut t.perms {
+        c.reverse();
+    }
+    let b = t.apply(&spec, &a);
+    write_model(&p.join("a.safetensors"), &batchnorm_names(&a)).unwrap();
+    write_model(&p.join("b.safetensors"), &batchnorm_names(&b)).unwrap();
+    assert!(
+        batchnorm_names(&a)
+            .tensors
+            .contains_key("layer1.0.bn1.weight")
+    );
+
+    let matched = rebasin(
+        &[
+            "match",
+            "a.safetensors",
+            "b.safetensors",
+            "--spec",
+            "resnet20",
+            "-o",
+            "b_aligned.safetensors",
+            "--json",
+        ],
+        p,
+    );
+    assert_eq!(stdout_json(&matched)["l2_after"].as_f64(), Some(0.0));
+
+    let mut odd = batchnorm_names(&a);
+    let t = odd.tensors.remove("bn1.weight").unwrap();
+    odd.insert("stem_bn.weight", t);
+    write_model(&p.join("odd.safetensors"), &odd).unwrap();
+    let out = rebasin(
+        &[
+            "match",
+            "odd.safetensors",
+            "odd.safetensors",
+            "--spec",
+            "resnet20",
+            "-o",
+            "o.safetensors",
+        ],
+        p,
+    );
+    assert_one_error(&out, "tensor stem_bn.weight is not a resnet20 preset name");
+}

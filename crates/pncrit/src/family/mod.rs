@@ -24,7 +24,7 @@ mod mvn;
 
 pub use custom::Custom;
 pub use discrete::{Bernoulli, Categorical, Exponential, Poisson};
-pub use loglinear::{LogLinear, Sampling, subsets};
+pub use loglinear::{HARD_MAX_STATES, LogLinear, Sampling, subsets};
 pub use mvn::Mvn;
 
 use faer::{Mat, MatRef};

@@ -55,7 +55,7 @@ impl Mvn {
             .collect();
         let centred = Mat::from_fn(n, d, |i, j| x[(i, j)] - mean[j]);
         let sd: Vec<f64> = (0..d)
-            .map(|j| ((0..n).map(|i| centred[(i, j)].powi(2)).sum::<f64>() / n as f64).sqrt())
+            .map(|j| scaled_sd((0..n).map(|i| centred[(i, j)])))
             .collect();
         let u = Mat::from_fn(n, d, |i, j| centred[(i, j)] / sd[j]);
         let corr = linalg::weighted_gram(u.as_ref(), &vec![1.0 / n as f64; n]);
@@ -75,6 +75,10 @@ impl Mvn {
                     self.column_label(k)
                 )
             }
+            _ if k == 0 => format!(
+                "column {} has no finite spread (its squared values overflow); rescale it",
+                self.column_label(0)
+            ),
             _ => {
                 let earlier: Vec<String> =
                     (0..k).map(|j| self.column_label(j).to_string()).collect();
@@ -87,6 +91,18 @@ impl Mvn {
         };
         Error::Singular { detail }
     }
+}
+
+/// Divisor-n standard deviation of centred values, computed on values divided
+/// by their largest magnitude so that squares of values up to `f64::MAX` do
+/// not overflow.
+fn scaled_sd(centred: impl Iterator<Item = f64> + Clone) -> f64 {
+    let scale = centred.clone().fold(0.0_f64, |m, v| m.max(v.abs()));
+    if scale == 0.0 || !scale.is_finite() {
+        return scale;
+    }
+    let (sum, n) = centred.fold((0.0, 0_usize), |(s, n), v| (s + (v / scale).powi(2), n + 1));
+    scale * (sum / n as f64).sqrt()
 }
 
 impl ExpFamily for Mvn {

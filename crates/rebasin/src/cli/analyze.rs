@@ -41,6 +41,11 @@ pub struct AnalyzeArgs {
 }
 
 pub fn run(a: &AnalyzeArgs) -> Result<()> {
+    let mut inputs = vec![a.a.as_path(), a.b.as_path()];
+    inputs.extend(a.perms.as_deref());
+    inputs.extend(a.merged.as_deref());
+    inputs.extend(a.spec.file());
+    super::check_outputs(&[a.out_json.as_deref()], &inputs)?;
     let model_a = read_model(&a.a)?;
     let model_b = read_model(&a.b)?;
     model_a.check_same_layout(

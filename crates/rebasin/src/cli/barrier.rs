@@ -36,7 +36,8 @@ pub struct BarrierArgs {
     data: DataArgs,
     #[command(flatten)]
     bn: BnArgs,
-    /// Number of λ values from 0 to 1.
+    /// Number of evenly spaced λ values from 0 to 1 (an even count gains λ = ½,
+    /// so that the midpoint values are always at λ = ½).
     #[arg(long, default_value_t = 25, allow_negative_numbers = true, value_parser = super::whole::<usize>)]
     lambdas: usize,
     /// Curve JSON output.
@@ -61,6 +62,14 @@ struct PathCurves {
 }
 
 pub fn run(a: &BarrierArgs) -> Result<()> {
+    let mut inputs = vec![a.a.as_path(), a.b.as_path()];
+    inputs.extend(a.perms.as_deref());
+    inputs.extend(a.data.split.as_deref());
+    inputs.extend(a.spec.file());
+    super::check_outputs(
+        &[a.out_json.as_deref(), a.csv.as_deref(), a.plot.as_deref()],
+        &inputs,
+    )?;
     let model_a = read_model(&a.a)?;
     let model_b = read_model(&a.b)?;
     model_a.check_same_layout(

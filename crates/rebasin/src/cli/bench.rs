@@ -47,6 +47,11 @@ pub struct BenchArgs {
 }
 
 pub fn run(a: &BenchArgs) -> Result<()> {
+    if let Some(dir) = &a.write_pair {
+        for name in ["a.safetensors", "b.safetensors", "orders.json"] {
+            datasets::check_not_input(&dir.join(name), &[&a.golden])?;
+        }
+    }
     if a.repeats < 2 {
         bail!(
             "invalid --repeats {}: use at least 2 (one cold and one warm call)",
@@ -108,9 +113,9 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         super::say(serde_json::to_string_pretty(&out)?)?;
     } else {
         super::say(format_args!(
-            "{}: {} sweeps, cold {:.3} s, warm median {warm:.3} s; perms equal the golden ones: {}",
+            "{}: {}, cold {:.3} s, warm median {warm:.3} s; perms equal the golden ones: {}",
             a.case,
-            report.sweeps,
+            super::count(report.sweeps, "sweep"),
             seconds[0],
             report.perms == reference
         ))?;

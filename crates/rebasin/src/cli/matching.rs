@@ -145,6 +145,20 @@ pub fn report_json(spec: &PermSpec, b: &Model, r: &WmReport, order: &str) -> Val
 }
 
 pub fn run(a: &MatchArgs) -> Result<()> {
+    let mut inputs = vec![a.a.as_path(), a.b.as_path()];
+    inputs.extend(a.init.as_deref());
+    inputs.extend(a.data.split.as_deref());
+    inputs.extend(a.spec.file());
+    inputs.extend(a.order.strip_prefix("replay:").map(Path::new));
+    super::check_outputs(
+        &[
+            Some(a.output.as_path()),
+            a.perms.as_deref(),
+            a.dump_spec.as_deref(),
+            a.report.as_deref(),
+        ],
+        &inputs,
+    )?;
     let model_a = read_model(&a.a)?;
     let model_b = read_model(&a.b)?;
     model_a.check_same_layout(
@@ -203,10 +217,10 @@ pub fn run(a: &MatchArgs) -> Result<()> {
         super::say(serde_json::to_string_pretty(&json)?)?;
     } else {
         super::say(format_args!(
-            "L2 {:.6} -> {:.6} in {} sweeps ({}); wrote {}",
+            "L2 {:.6} -> {:.6} in {} ({}); wrote {}",
             report.l2_before,
             report.l2_after,
-            report.sweeps,
+            super::count(report.sweeps, "sweep"),
             if report.converged {
                 "converged"
             } else {

@@ -72,6 +72,19 @@ pub fn run(a: &MergeArgs) -> Result<()> {
             a.models.len()
         );
     }
+    let mut inputs: Vec<&std::path::Path> = a.models.iter().map(PathBuf::as_path).collect();
+    inputs.extend(a.data.split.as_deref());
+    inputs.extend(a.spec.file());
+    super::check_outputs(&[Some(a.output.as_path())], &inputs)?;
+    if let Some(dir) = &a.aligned_dir {
+        let aligned: Vec<PathBuf> = (0..a.models.len())
+            .map(|i| dir.join(format!("aligned_{i}.safetensors")))
+            .collect();
+        for path in &aligned {
+            datasets::check_not_input(path, &inputs)?;
+            datasets::check_not_input(path, &[&a.output])?;
+        }
+    }
     let models: Vec<Model> = a
         .models
         .iter()
@@ -126,13 +139,36 @@ pub fn run(a: &MergeArgs) -> Result<()> {
         super::say(serde_json::to_string_pretty(&json)?)?;
     } else {
         super::say(format_args!(
-            "merged {} models in {} rounds; wrote {}",
+            "merged {} models in {}; wrote {}",
             a.models.len(),
-            report.rounds,
+            super::count(report.rounds, "round"),
             a.output.display()
         ))?;
+        if let Some(evaluation) = json.get("evaluation") {
+            super::say(evaluation_text(evaluation))?;
+        }
     }
     Ok(())
+}
+
+/// The test-split evaluation as text: naive average and merged model beside
+/// the endpoints' weighted mean.
+fn evaluation_text(e: &Value) -> String {
+    let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let line = |name: &str, v: &Value| {
+        format!(
+            "{name}: test loss {:.4}, test acc {:.2}%, loss barrier {:.4}, acc barrier {:.4}",
+            num(&v["loss"]),
+            100.0 * num(&v["acc"]),
+            num(&v["barrier_loss"]),
+            num(&v["barrier_acc"])
+        )
+    };
+    format!(
+        "{}\n{}",
+        line("naive average", &e["naive"]),
+        line("merged", &e["merged"])
+    )
 }
 
 fn evaluate(

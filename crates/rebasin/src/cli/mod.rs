@@ -176,6 +176,14 @@ impl<'d> Evaluator<'d> {
 }
 
 impl SpecArgs {
+    /// The spec file, when `--spec` names a file rather than a preset.
+    fn file(&self) -> Option<&Path> {
+        match self.spec.as_str() {
+            "mlp" | "vgg" | "resnet20" => None,
+            path => Some(Path::new(path)),
+        }
+    }
+
     /// Resolves the spec for `model`.
     fn resolve(&self, model: &Model) -> Result<PermSpec> {
         match self.spec.as_str() {
@@ -213,6 +221,31 @@ fn read_json_value(path: &Path) -> Result<serde_json::Value> {
 /// Reads a model, naming the file in the error.
 fn read_model(path: &Path) -> Result<Model> {
     Ok(rebasin::io::read_model(path)?)
+}
+
+/// Checks every output path before any work: none may be an input or name
+/// the same file as another output, each must be absent or a regular file,
+/// and its folder must exist.
+fn check_outputs(outputs: &[Option<&Path>], inputs: &[&Path]) -> Result<()> {
+    let outputs: Vec<&Path> = outputs.iter().flatten().copied().collect();
+    for (i, path) in outputs.iter().enumerate() {
+        datasets::check_not_input(path, inputs)?;
+        datasets::check_replaceable(path)?;
+        if outputs[..i].contains(path) {
+            bail!(
+                "{} is given for two outputs; give each output its own file",
+                path.display()
+            );
+        }
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(folder) = parent.filter(|p| !p.is_dir()) {
+            bail!(
+                "folder {} does not exist; create it or choose another output path",
+                folder.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Writes JSON to `path` through a temporary file and a rename.
@@ -279,6 +312,15 @@ pub fn run() -> i32 {
             eprintln!("error: {e}");
             1
         }
+    }
+}
+
+/// `n` and the noun, plural unless `n` is 1: "1 round", "3 rounds".
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

@@ -73,6 +73,8 @@ pub fn parse_arch(arch: &str) -> Result<Vec<usize>> {
 }
 
 pub fn run(a: &TrainArgs) -> Result<()> {
+    let inputs: Vec<&std::path::Path> = a.data.split.iter().map(PathBuf::as_path).collect();
+    super::check_outputs(&[Some(a.output.as_path())], &inputs)?;
     let data = a.data.load()?;
     let dtype = parse_dtype(&a.dtype)?;
     let params = TrainParams {
