@@ -34,6 +34,7 @@ pub mod embedded;
 mod error;
 pub mod jsonl;
 pub mod npy;
+pub mod pipe;
 pub mod split;
 mod standardize;
 mod table;

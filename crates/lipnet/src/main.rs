@@ -6,6 +6,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    datasets::pipe::restore_default_sigpipe();
     let args = cli::Cli::parse();
     cli::init_logging(args.json_mode());
 

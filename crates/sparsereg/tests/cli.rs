@@ -327,3 +327,28 @@ fn fit_output_never_replaces_input() {
     assert!(stderr.contains("also an input"), "{stderr}");
     assert_eq!(std::fs::read(&xp).unwrap(), before);
 }
+
+#[cfg(unix)]
+#[test]
+fn closed_pipe_ends_without_panic() {
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let x = Mat::from_fn(200, 300, |i, j| (((i * 131 + j * 71) % 97) as f64).sin());
+    let y: Vec<f64> = (0..200).map(|i| (i as f64).cos()).collect();
+    let (xp, yp) = write_xy(dir.path(), &x, &y);
+
+    // The reader closes before the fit finishes, so the JSON meets a closed pipe.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sparsereg"))
+        .args(["path", "--x", &xp, "--y", &yp, "--n-alphas", "20", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}

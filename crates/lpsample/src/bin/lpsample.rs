@@ -289,6 +289,7 @@ enum ModeArg {
 }
 
 fn main() {
+    datasets::pipe::restore_default_sigpipe();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
