@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::bound::{BoundExtraction, equivalent, extract_bound};
+use crate::bound::{BoundExtraction, equivalent, extract_bound_with};
 use crate::data::{ProblemType, ResponseRecord};
 use crate::latex::{Answer, parse_answer};
 use crate::locate::locate_answer;
@@ -93,7 +93,7 @@ pub fn judge_record(
     eval.is_solved = true;
     match record.ptype {
         ProblemType::Relation => judge_relation(&mut eval, &sentence, rules),
-        ProblemType::Bound => judge_bound(&mut eval, &sentence, gold_answer),
+        ProblemType::Bound => judge_bound(&mut eval, &sentence, gold_answer, rules),
     }
     eval.answer_sentence = sentence;
     eval
@@ -122,8 +122,8 @@ fn judge_relation(eval: &mut AnswerEval, sentence: &str, rules: Rules) {
     eval.is_correct = option.canonical() == eval.ground_truth;
 }
 
-fn judge_bound(eval: &mut AnswerEval, sentence: &str, gold_answer: Option<&Answer>) {
-    let text = match extract_bound(sentence) {
+fn judge_bound(eval: &mut AnswerEval, sentence: &str, gold_answer: Option<&Answer>, rules: Rules) {
+    let text = match extract_bound_with(sentence, rules) {
         BoundExtraction::Expr(text) => text,
         BoundExtraction::Approximate => {
             eval.method = Method::ApproxMarker;

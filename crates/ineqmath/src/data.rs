@@ -111,6 +111,9 @@ pub struct ResponseRecord {
     pub error: Option<Value>,
     /// The split, if given.
     pub data_split: Option<String>,
+    /// The problem text, if given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 impl ResponseRecord {
@@ -161,14 +164,18 @@ pub fn load_responses(path: &Path, skip_malformed: bool) -> Result<Responses> {
         match record(key.as_deref(), value) {
             Ok(r) => out.records.push(r),
             Err((id, problem)) => {
-                let record = id.unwrap_or_else(|| format!("#{position}"));
                 if !skip_malformed {
+                    let record = id.as_ref().map_or_else(
+                        || format!("#{position} (1-based position)"),
+                        |id| format!("data_id {id}"),
+                    );
                     return Err(Error::Record {
                         path: path.to_path_buf(),
                         record,
                         problem,
                     });
                 }
+                let record = id.unwrap_or_else(|| format!("#{position}"));
                 out.skipped.push(Skipped {
                     record,
                     reason: problem,
@@ -180,8 +187,13 @@ pub fn load_responses(path: &Path, skip_malformed: bool) -> Result<Responses> {
     Ok(out)
 }
 
+/// Reads a UTF-8 file, dropping a leading byte-order mark.
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
 }
 
 fn check_unique<'a>(path: &Path, ids: impl Iterator<Item = &'a str>) -> Result<()> {
@@ -289,8 +301,10 @@ fn record(key: Option<&str>, value: Value) -> std::result::Result<ResponseRecord
     };
     let answer = optional_string(&map, "answer").map_err(|m| (id.clone(), m))?;
     let data_split = optional_string(&map, "data_split").map_err(|m| (id.clone(), m))?;
+    let problem = optional_string(&map, "problem").map_err(|m| (id.clone(), m))?;
     Ok(ResponseRecord {
         data_id,
+        problem,
         ptype,
         answer,
         response,

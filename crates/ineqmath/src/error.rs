@@ -9,12 +9,13 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("cannot access {}: {source}", path.display())]
+    #[error("cannot access {}: {cause}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// The operating-system error.
-        source: std::io::Error,
+        /// The operating-system error (kept out of the error chain, which
+        /// would print it a second time).
+        cause: std::io::Error,
     },
 
     /// A file is not valid JSON or JSON lines.
@@ -28,12 +29,23 @@ pub enum Error {
         message: String,
     },
 
+    /// A line of an `answer_eval.jsonl` file is not one verdict object.
+    #[error("{}, line {line}: not an answer_eval.jsonl verdict ({message}); pass the answer_eval.jsonl that `ineqmath score --out-dir` writes, not a response file", path.display())]
+    NotAnswerEval {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// The parser's message.
+        message: String,
+    },
+
     /// A record lacks a field or has a field of the wrong type.
     #[error("{}, record {record}: {problem}; fix the record or pass --skip-malformed to skip it", path.display())]
     Record {
         /// The file.
         path: PathBuf,
-        /// The record: its `data_id`, or its 1-based position when the id is missing.
+        /// The record: `data_id N`, or `#N (1-based position)` when the id is missing.
         record: String,
         /// The problem, for example "missing field `type`".
         problem: String,
@@ -49,10 +61,48 @@ pub enum Error {
     },
 
     /// A record has no gold answer, neither in itself nor in the gold file.
-    #[error("data_id {data_id} has no gold answer; pass --gold with the problem file of its split")]
+    #[error(
+        "data_id {data_id} has no gold answer; pass --gold with the problem file of its split (train or dev: the test split hides its answers)"
+    )]
     GoldMissing {
         /// The record.
         data_id: String,
+    },
+
+    /// A gold file whose answers are all hidden (the test split).
+    #[error("the gold file {} has no answers: the test split hides them; score dev or train responses with their problem file, or submit test responses to the leaderboard", path.display())]
+    HiddenGold {
+        /// The gold file.
+        path: PathBuf,
+    },
+
+    /// A response file without records.
+    #[error("{} contains no records, so there is no accuracy to report; pass a response file with at least one record", path.display())]
+    NoRecords {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// A record's `data_id` is not in the gold file.
+    #[error("data_id {data_id} is not in the gold file {}; pass the problem file of the split the results come from", path.display())]
+    NotInGold {
+        /// The gold file.
+        path: PathBuf,
+        /// The record.
+        data_id: String,
+    },
+
+    /// A record and the gold problem of its `data_id` disagree on the split or type.
+    #[error("data_id {data_id} is {ours} in the results but {theirs} in the gold file {}; pass the problem file of the split the results come from", path.display())]
+    GoldMismatch {
+        /// The gold file.
+        path: PathBuf,
+        /// The record.
+        data_id: String,
+        /// Split and type of the record, such as "dev bound".
+        ours: String,
+        /// Split and type of the gold problem.
+        theirs: String,
     },
 
     /// A gold bound answer does not parse as an expression.
@@ -87,7 +137,7 @@ impl Error {
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
         Error::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         }
     }
 }

@@ -30,7 +30,9 @@ pub mod stats;
 pub mod value;
 
 pub use answer::{AnswerEval, AnswerMode, judge_record};
-pub use bound::{BoundExtraction, Verdict, equivalent, equivalent_str, extract_bound};
+pub use bound::{
+    BoundExtraction, Verdict, equivalent, equivalent_str, extract_bound, extract_bound_with,
+};
 pub use error::{Error, Result};
 pub use latex::{Answer, parse_answer};
 pub use locate::locate_answer;

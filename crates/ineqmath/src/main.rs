@@ -16,10 +16,11 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ineqmath::data::{ProblemType, load_problems, load_responses};
+use ineqmath::method::Method;
 use ineqmath::run::{ScoreOptions, ScoreRun, score_file};
 use ineqmath::stats::{SplitStats, split_stats};
 use ineqmath::{
-    BoundExtraction, Rules, equivalent_str, extract_bound, extract_relation, judge_record,
+    BoundExtraction, Rules, equivalent_str, extract_bound_with, extract_relation, judge_record,
     locate_answer,
 };
 
@@ -189,6 +190,7 @@ struct BenchArgs {
 }
 
 fn main() {
+    datasets::pipe::restore_default_sigpipe();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -228,6 +230,9 @@ fn run_score(args: &ScoreArgs) -> Result<()> {
         rules: rules(args.parity),
         skip_malformed: args.skip_malformed,
     };
+    if let Some(dir) = &args.out_dir {
+        check_outputs_not_inputs(dir, args)?;
+    }
     tracing::info!(results = %args.results.display(), rules = options.rules.name(), "scoring started");
     let run = score_file(&args.results, args.gold.as_deref(), options)?;
     tracing::info!(
@@ -272,6 +277,16 @@ fn score_table(run: &ScoreRun) -> String {
     t
 }
 
+/// Rejects an `--out-dir` whose output files are the results or gold file.
+fn check_outputs_not_inputs(dir: &Path, args: &ScoreArgs) -> Result<()> {
+    let mut inputs = vec![args.results.clone()];
+    inputs.extend(args.gold.clone());
+    for name in ["answer_eval.jsonl", "scores.json"] {
+        datasets::check_not_input(&dir.join(name), &inputs)?;
+    }
+    Ok(())
+}
+
 fn write_outputs(dir: &Path, run: &ScoreRun) -> Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the folder {}", dir.display()))?;
@@ -304,19 +319,19 @@ fn run_equiv(args: &EquivArgs) -> Result<()> {
     let text = if args.common.json {
         format!("{}\n", serde_json::to_string(&verdict)?)
     } else {
-        let diff = verdict
-            .abs_diff
-            .map_or("-".to_string(), |d| format!("{d:e}"));
-        format!(
-            "{}\t{}\t|Δ| {}\n",
-            if verdict.equal {
-                "equivalent"
-            } else {
-                "not equivalent"
-            },
-            verdict.method.name(),
-            diff
-        )
+        let diff = match (verdict.abs_diff, verdict.abs_diff_below_pow2) {
+            (_, Some(e)) => format!("< 2^{e}"),
+            (Some(d), None) => format!("{d:e}"),
+            (None, None) => "-".to_string(),
+        };
+        let outcome = match (verdict.equal, verdict.method) {
+            (true, _) => "equivalent",
+            (false, Method::NumericUndecided) => {
+                "not equivalent (undecided: the values agree to the precision cap)"
+            }
+            (false, _) => "not equivalent",
+        };
+        format!("{outcome}\t{}\t|Δ| {diff}\n", verdict.method.name())
     };
     print(&text)
 }
@@ -326,7 +341,7 @@ fn run_extract(args: &ExtractArgs) -> Result<()> {
     let sentence = locate_answer(&args.text, rules);
     let extracted = match args.ptype {
         TypeName::Relation => extract_relation(&sentence, rules).map(|o| o.canonical().to_string()),
-        TypeName::Bound => match extract_bound(&sentence) {
+        TypeName::Bound => match extract_bound_with(&sentence, rules) {
             BoundExtraction::Expr(text) => Some(text),
             BoundExtraction::Approximate => Some("(approximation)".to_string()),
             BoundExtraction::Missing => None,
@@ -472,6 +487,12 @@ fn thread_cpu_seconds() -> Option<f64> {
 }
 
 fn run_stats(args: &StatsArgs) -> Result<()> {
+    if args.data_dir.is_file() {
+        bail!(
+            "--data-dir {} is a file; pass the folder that holds train.json, dev.json and test.json",
+            args.data_dir.display()
+        );
+    }
     let mut splits: Vec<(&str, SplitStats)> = Vec::new();
     for split in ["train", "dev", "test"] {
         let path = args.data_dir.join(format!("{split}.json"));
@@ -508,6 +529,9 @@ fn run_stats(args: &StatsArgs) -> Result<()> {
 }
 
 fn run_report(args: &ReportArgs) -> Result<()> {
+    if let Some(out) = &args.out {
+        datasets::check_not_input(out, std::slice::from_ref(&args.answer))?;
+    }
     let evals = ineqmath::report::read_answer_eval(&args.answer)?;
     if evals.is_empty() {
         bail!(

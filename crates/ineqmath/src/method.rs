@@ -16,6 +16,9 @@ pub enum Method {
     RationalVsIrrational,
     /// Compared numerically at adaptive precision.
     Numeric,
+    /// The numeric tier reached its precision cap without telling the two
+    /// values apart; counted as not equivalent.
+    NumericUndecided,
     /// At least one side is ±∞.
     Infinity,
     /// Symbolic answers compared at sample points.
@@ -54,6 +57,7 @@ impl Method {
             Method::ExactRational => "exact_rational",
             Method::RationalVsIrrational => "rational_vs_irrational",
             Method::Numeric => "numeric",
+            Method::NumericUndecided => "numeric_undecided",
             Method::Infinity => "infinity",
             Method::PointIdentity => "point_identity",
             Method::FreeVariable => "free_variable",

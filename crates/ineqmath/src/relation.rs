@@ -72,12 +72,14 @@ impl RelOption {
 ///
 /// [`Rules::Parity`] first looks for a canonical option string (A to F), then
 /// runs the reference's case-sensitive keyword cascade. [`Rules::Strict`] takes
-/// the first `(X)` with X in A..F, else the first relation symbol.
+/// the first `(X)` or `\boxed{X}` with X in A..F, else the first relation
+/// symbol; a sentence offering several options ("(F) or (A)") gives `None`.
 pub fn extract_relation(sentence: &str, rules: Rules) -> Option<RelOption> {
     let sentence = collapse_whitespace(sentence);
     match rules {
         Rules::Parity => parity_option(&sentence),
-        Rules::Strict => first_letter(&sentence).or_else(|| first_symbol(&sentence)),
+        Rules::Strict if option_mentions(&sentence).is_empty() => first_symbol(&sentence),
+        Rules::Strict => first_letter(&sentence),
     }
 }
 
@@ -104,15 +106,52 @@ fn parity_option(sentence: &str) -> Option<RelOption> {
         .map(|(option, _)| *option)
 }
 
+/// The first option named by `(X)` or `\boxed{X}`, X in A..F. A sentence
+/// that offers a second, different option as an alternative ("(F) or (A)")
+/// names no single answer and gives `None`.
 fn first_letter(sentence: &str) -> Option<RelOption> {
+    let mentions = option_mentions(sentence);
+    let &(_, first_end, first) = mentions.first()?;
+    let hedged = mentions
+        .iter()
+        .find(|&&(_, _, option)| option != first)
+        .is_some_and(|&(start, _, _)| offers_alternative(&sentence[first_end..start]));
+    (!hedged).then_some(first)
+}
+
+/// Every `(X)` and `\boxed{X}` with X in A..F: (start, end, option), in order.
+fn option_mentions(sentence: &str) -> Vec<(usize, usize, RelOption)> {
     let bytes = sentence.as_bytes();
-    (0..bytes.len().saturating_sub(2)).find_map(|i| {
-        if bytes[i] == b'(' && bytes[i + 2] == b')' {
-            RelOption::from_letter(bytes[i + 1] as char)
-        } else {
-            None
+    let mut found = Vec::new();
+    for i in 0..bytes.len() {
+        if bytes[i] == b'(' && bytes.get(i + 2) == Some(&b')') {
+            if let Some(option) = RelOption::from_letter(bytes[i + 1] as char) {
+                found.push((i, i + 3, option));
+            }
+        } else if bytes[i] == b'\\' && sentence[i..].starts_with("\\boxed{") {
+            let inner = &sentence[i + "\\boxed{".len()..];
+            let Some(close) = inner.find('}') else {
+                continue;
+            };
+            let letter = inner[..close].trim().trim_matches(['(', ')']);
+            let mut chars = letter.chars();
+            if let (Some(c), None) = (chars.next(), chars.next()) {
+                if let Some(option) = RelOption::from_letter(c) {
+                    found.push((i, i + "\\boxed{".len() + close + 1, option));
+                }
+            }
         }
-    })
+    }
+    found
+}
+
+/// True when the text between two options joins them as alternatives: the
+/// word "or", "either" or a slash.
+fn offers_alternative(between: &str) -> bool {
+    between.contains('/')
+        || between
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .any(|word| word.eq_ignore_ascii_case("or") || word.eq_ignore_ascii_case("either"))
 }
 
 /// LaTeX relation commands (matched as whole command names) and their options.
@@ -184,6 +223,21 @@ mod tests {
         let s = "answer is (B) $\\geq$, not (A) $\\leq$";
         assert_eq!(extract_relation(s, Rules::Parity), Some(RelOption::A));
         assert_eq!(extract_relation(s, Rules::Strict), Some(RelOption::B));
+    }
+
+    #[test]
+    fn strict_reads_boxed_letters_and_rejects_hedges() {
+        let strict = |s| extract_relation(s, Rules::Strict);
+        assert_eq!(strict("answer is $\\boxed{D}$"), Some(RelOption::D));
+        assert_eq!(strict("answer is \\boxed{(B)}"), Some(RelOption::B));
+        assert_eq!(strict("answer is (F) or (A) or (B) or (C)"), None);
+        assert_eq!(strict("answer is either (A) $\\leq$ / (D) $<$"), None);
+        assert_eq!(strict("answer is (D) or (D) $<$"), Some(RelOption::D));
+        assert_eq!(strict("answer is (F) or (A) $\\leq$"), None);
+        assert_eq!(
+            extract_relation("answer is (F) or (A)", Rules::Parity),
+            Some(RelOption::A)
+        );
     }
 
     #[test]

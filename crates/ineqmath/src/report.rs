@@ -43,12 +43,13 @@ pub struct Report {
 /// [`Error::Io`], or [`Error::Json`] naming the line that is no verdict.
 pub fn read_answer_eval(path: &Path) -> Result<Vec<AnswerEval>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut evals = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let eval = serde_json::from_str(line).map_err(|e| Error::Json {
+        let eval = serde_json::from_str(line).map_err(|e| Error::NotAnswerEval {
             path: path.to_path_buf(),
             line: i + 1,
             message: e.to_string(),
@@ -118,7 +119,8 @@ pub fn markdown(report: &Report) -> String {
         .leaderboard
         .get("Model")
         .and_then(Value::as_str)
-        .unwrap_or("");
+        .unwrap_or("")
+        .replace('|', "\\|");
     let tokens = report
         .leaderboard
         .get("Max Tokens")

@@ -60,19 +60,36 @@ pub struct ScoreRun {
 /// # Errors
 /// Loading errors of [`load_responses`] and [`load_problems`];
 /// [`Error::HiddenAnswers`] for test records; [`Error::GoldMissing`];
+/// [`Error::NotInGold`] and [`Error::GoldMismatch`] when `gold` is not the
+/// problem file of the records' split;
 /// [`Error::GoldUnparsed`].
 pub fn score_file(results: &Path, gold: Option<&Path>, options: ScoreOptions) -> Result<ScoreRun> {
     let responses = load_responses(results, options.skip_malformed)?;
+    if responses.records.is_empty() && responses.skipped.is_empty() && gold.is_none() {
+        return Err(Error::NoRecords {
+            path: results.to_path_buf(),
+        });
+    }
     let problems = match gold {
         Some(path) => load_problems(path)?,
         None => Vec::new(),
     };
+    if let Some(path) = gold.filter(|_| !problems.is_empty()) {
+        if problems.iter().all(|p| p.answer.is_empty()) {
+            return Err(Error::HiddenGold {
+                path: path.to_path_buf(),
+            });
+        }
+    }
     let by_id: BTreeMap<&str, &Problem> =
         problems.iter().map(|p| (p.data_id.as_str(), p)).collect();
 
     let mut evals = Vec::with_capacity(responses.records.len());
     for record in &responses.records {
         let problem = by_id.get(record.data_id.as_str()).copied();
+        if let Some(path) = gold {
+            check_gold_match(path, record, problem)?;
+        }
         let gold_text = gold_of(record, problem)?;
         let gold_answer = parse_gold(record, &gold_text)?;
         let mut eval = judge_record(record, &gold_text, gold_answer.as_ref(), options.rules);
@@ -103,7 +120,22 @@ pub fn score_file(results: &Path, gold: Option<&Path>, options: ScoreOptions) ->
             ));
         }
     }
-    Ok(summarize(evals, missing, responses.skipped, options.rules))
+    let mut run = summarize(evals, missing, responses.skipped, options.rules);
+    if options.rules == Rules::Strict && gold.is_none() {
+        count_skipped_as_wrong(&mut run);
+    }
+    Ok(run)
+}
+
+/// Counts each skipped record as one incorrect item of the whole file, so that
+/// skipping never raises the accuracy. A skipped record may lack its type, so
+/// the bound and relation groups and `scores.json` leave it out. With a gold
+/// file the problem of a skipped record is already counted as missing.
+fn count_skipped_as_wrong(run: &mut ScoreRun) {
+    let skipped = run.skipped.len();
+    run.all.total += skipped;
+    run.all.wrong += skipped;
+    run.all.accuracy = crate::score::accuracy(run.all.correct, run.all.total, 2);
 }
 
 fn summarize(
@@ -134,6 +166,40 @@ fn summarize(
         scores: scores_by_split(&evals),
         evals,
     }
+}
+
+/// Checks that the gold file contains the record's `data_id` with the same
+/// type and, when the record gives them, the same split and problem text.
+fn check_gold_match(path: &Path, record: &ResponseRecord, problem: Option<&Problem>) -> Result<()> {
+    let Some(problem) = problem else {
+        return Err(Error::NotInGold {
+            path: path.to_path_buf(),
+            data_id: record.data_id.clone(),
+        });
+    };
+    let split_differs = record
+        .data_split
+        .as_deref()
+        .is_some_and(|s| s != problem.data_split);
+    let text_differs = record
+        .problem
+        .as_deref()
+        .is_some_and(|text| text.trim() != problem.problem.trim());
+    if split_differs || text_differs || record.ptype != problem.ptype {
+        let split = record.data_split.as_deref().unwrap_or("(no split)");
+        let text = if text_differs {
+            " with another problem text"
+        } else {
+            ""
+        };
+        return Err(Error::GoldMismatch {
+            path: path.to_path_buf(),
+            data_id: record.data_id.clone(),
+            ours: format!("{split} {}{text}", record.ptype.name()),
+            theirs: format!("{} {}", problem.data_split, problem.ptype.name()),
+        });
+    }
+    Ok(())
 }
 
 fn gold_of(record: &ResponseRecord, problem: Option<&Problem>) -> Result<String> {

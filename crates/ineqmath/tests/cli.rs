@@ -127,7 +127,9 @@ fn skip_malformed_counts_records() {
     ]);
     let json = stdout_json(&output);
     assert_eq!(json["skipped"].as_array().unwrap().len(), 1);
-    assert_eq!(json["all"]["total"], 3);
+    // The skipped record stays in the denominator as an incorrect item.
+    assert_eq!(json["all"]["total"], 4);
+    assert_eq!(json["relation"]["total"], 0);
 }
 
 #[test]
@@ -246,4 +248,179 @@ fn report_from_answer_eval() {
         text.contains("| unknown |  | 50.0 | 33.3 | 100.0 | n/a |"),
         "{text}"
     );
+}
+
+#[test]
+fn outputs_never_replace_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("answer_eval.jsonl");
+    std::fs::write(&results, RECORDS).unwrap();
+    let out_dir = dir.path().to_str().unwrap();
+    let output = ineqmath(&[
+        "score",
+        "--results",
+        results.to_str().unwrap(),
+        "--out-dir",
+        out_dir,
+    ]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("also an input"));
+    assert_eq!(std::fs::read_to_string(&results).unwrap(), RECORDS);
+
+    let answer = dir.path().join("eval.jsonl");
+    std::fs::write(&answer, "{}\n").unwrap();
+    let path = answer.to_str().unwrap();
+    let output = ineqmath(&["report", "--answer", path, "--out", path]);
+    assert!(!output.status.success());
+    assert_eq!(std::fs::read_to_string(&answer).unwrap(), "{}\n");
+}
+
+#[test]
+fn gold_of_another_split_is_refused() {
+    let Some(data) = common::data_dir() else {
+        return;
+    };
+    let results = data.join("dev-responses").join("zero-shot.json");
+    let train = data.join("train.json");
+    let output = ineqmath(&[
+        "score",
+        "--results",
+        results.to_str().unwrap(),
+        "--gold",
+        train.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("in the gold file"), "{stderr}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let extra = dir.path().join("extra.json");
+    let record = r#"[{"data_id": "100000", "type": "bound", "response": "C = 1"}]"#;
+    std::fs::write(&extra, record).unwrap();
+    let dev = data.join("dev.json");
+    let output = ineqmath(&[
+        "score",
+        "--results",
+        extra.to_str().unwrap(),
+        "--gold",
+        dev.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is not in the gold file"), "{stderr}");
+
+    let other = r#"[{"data_id": "0", "type": "bound", "problem": "Another problem.", "response": "C = 1"}]"#;
+    std::fs::write(&extra, other).unwrap();
+    let output = ineqmath(&[
+        "score",
+        "--results",
+        extra.to_str().unwrap(),
+        "--gold",
+        dev.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("with another problem text"), "{stderr}");
+}
+
+#[test]
+fn skipped_and_empty_results_scoring() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let records = r#"[
+ {"data_id": "0", "type": "bound", "answer": "$C = 1$", "response": "The answer is $C = 1$."},
+ {"data_id": "1", "type": "proof", "answer": "$C = 1$", "response": "x"}
+]"#;
+    std::fs::write(&results, records).unwrap();
+    let path = results.to_str().unwrap();
+    let json = stdout_json(&ineqmath(&[
+        "score",
+        "--results",
+        path,
+        "--skip-malformed",
+        "--json",
+    ]));
+    assert_eq!(json["all"]["total"], 2);
+    assert_eq!(json["all"]["correct"], 1);
+    assert_eq!(json["all"]["accuracy"], 50.0);
+
+    std::fs::write(&results, "[]").unwrap();
+    let output = ineqmath(&["score", "--results", path]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("contains no records"));
+}
+
+#[test]
+fn error_messages_name_the_fix_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let absent = dir.path().join("absent.json");
+    let output = ineqmath(&["score", "--results", absent.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+
+    let results = dir.path().join("results.json");
+    std::fs::write(&results, r#"[{"type": "bound", "response": "x"}]"#).unwrap();
+    let output = ineqmath(&["score", "--results", results.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(stderr.contains("record #1 (1-based position)"), "{stderr}");
+
+    std::fs::write(&results, RECORDS).unwrap();
+    let output = ineqmath(&["report", "--answer", results.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(
+        stderr.contains("not an answer_eval.jsonl verdict"),
+        "{stderr}"
+    );
+
+    let output = ineqmath(&["data", "stats", "--data-dir", results.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(stderr.contains("is a file"), "{stderr}");
+}
+
+#[test]
+fn bom_and_markdown_model_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    std::fs::write(&results, format!("\u{feff}{RECORDS}")).unwrap();
+    let out_dir = dir.path().join("out");
+    let json = stdout_json(&ineqmath(&[
+        "score",
+        "--results",
+        results.to_str().unwrap(),
+        "--out-dir",
+        out_dir.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(json["all"]["total"], 4);
+
+    let answer = out_dir.join("answer_eval.jsonl");
+    let output = ineqmath(&[
+        "report",
+        "--answer",
+        answer.to_str().unwrap(),
+        "--model-name",
+        "a|b",
+        "--format",
+        "markdown",
+    ]);
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).contains("| a\\|b |"));
+}
+
+#[test]
+fn test_split_gold_rejected() {
+    let Some(data) = common::data_dir() else {
+        return;
+    };
+    let results = data.join("dev-responses").join("zero-shot.json");
+    let test = data.join("test.json");
+    let output = ineqmath(&[
+        "score",
+        "--results",
+        results.to_str().unwrap(),
+        "--gold",
+        test.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("test split hides them"), "{stderr}");
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::latex::{Answer, Expr, Part, parse_answer};
 use crate::method::Method;
-use crate::value::{Class, Env, EvalError, classify, evaluate, numbers_equal};
+use crate::value::{Class, Env, EvalError, classify, evaluate, evaluate_tracked, numbers_equal};
 
 /// An equivalence verdict.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -19,8 +19,13 @@ pub struct Verdict {
     pub equal: bool,
     /// The rule that decided.
     pub method: Method,
-    /// |gold − prediction| when both have a finite value.
+    /// |gold − prediction| when both have a finite value; `0.0` also when a
+    /// nonzero difference is below the smallest `f64` (see `abs_diff_below_pow2`).
     pub abs_diff: Option<f64>,
+    /// An exponent e with |gold − prediction| < 2^e, when the difference is
+    /// nonzero but too small for `abs_diff`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub abs_diff_below_pow2: Option<i32>,
 }
 
 impl Verdict {
@@ -29,6 +34,7 @@ impl Verdict {
             equal,
             method,
             abs_diff: None,
+            abs_diff_below_pow2: None,
         }
     }
 }
@@ -133,21 +139,61 @@ fn constants(g: &Expr, p: &Expr, env: &Env, digits: usize) -> Result<Verdict, Ev
     }
 
     let bits = usize::try_from(gold_bits.max(pred_bits)).unwrap_or(usize::MAX / 4);
-    let precision = 256.max(8 * digits + 64).max(2 * bits + 64);
-    let mut equal = true;
-    let mut abs_diff = None;
+    let base = 256.max(8 * digits + 64).max(2 * bits + 64);
+    let Some((precision, values)) = needed_precision(g, p, env, base)? else {
+        return Ok(Verdict::new(false, Method::NumericUndecided));
+    };
+    // The values at `base` serve as the first pass when no more bits are needed.
+    let mut first = Some(values).filter(|_| precision == base);
+    let mut verdict = Verdict::new(true, Method::Numeric);
     for p_bits in [precision, 2 * precision] {
-        let a = evaluate(g, env, p_bits)?;
-        let b = evaluate(p, env, p_bits)?;
+        let (a, b) = match first.take() {
+            Some(values) => values,
+            None => (evaluate(g, env, p_bits)?, evaluate(p, env, p_bits)?),
+        };
         let (same, diff) = numbers_equal(&a, &b, p_bits);
-        equal &= same;
-        abs_diff = abs_diff.or_else(|| float_to_f64(&diff));
+        verdict.equal &= same;
+        if verdict.abs_diff.is_none() {
+            verdict.abs_diff = float_to_f64(&diff);
+            if verdict.abs_diff == Some(0.0) && !diff.is_zero() {
+                verdict.abs_diff_below_pow2 = diff.exponent();
+            }
+        }
     }
-    Ok(Verdict {
-        equal,
-        method: Method::Numeric,
-        abs_diff,
-    })
+    Ok(verdict)
+}
+
+/// The gold and predicted values at one precision.
+type ValuePair = (BigFloat, BigFloat);
+
+/// Precision cap of the numeric tier in bits (about 79,000 decimal digits).
+const MAX_PRECISION_BITS: usize = 1 << 18;
+
+/// Raises `base` until it reaches past the smallest intermediate value of
+/// either side relative to the larger result, so that a tiny term such as
+/// `10^{-20000}` is not rounded away. `None` when that needs more than
+/// [`MAX_PRECISION_BITS`]; otherwise the precision and both values at `base`.
+fn needed_precision(
+    g: &Expr,
+    p: &Expr,
+    env: &Env,
+    base: usize,
+) -> Result<Option<(usize, ValuePair)>, EvalError> {
+    let (a, a_min) = evaluate_tracked(g, env, base)?;
+    let (b, b_min) = evaluate_tracked(p, env, base)?;
+    let top = [a.exponent(), b.exponent(), Some(1)]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(1);
+    let smallest = a_min.min(b_min);
+    let span = if smallest == i32::MAX {
+        0
+    } else {
+        usize::try_from(i64::from(top) - i64::from(smallest)).unwrap_or(0)
+    };
+    let needed = base.max(span + 96);
+    Ok((needed <= MAX_PRECISION_BITS).then_some((needed, (a, b))))
 }
 
 /// Compares symbolic answers at sample points: each variable takes a distinct
@@ -261,6 +307,21 @@ mod tests {
         check("\\sqrt{2}\\cdot\\sqrt{2}", "2.0", true, Method::Numeric);
         check("\\sin\\frac{\\pi}{6}", "0.5", true, Method::Numeric);
         check("\\sqrt{2}+10^{-80}", "\\sqrt{2}", false, Method::Numeric);
+        check("\\sqrt{2}+10^{-1000}", "\\sqrt{2}", false, Method::Numeric);
+        check("\\pi+10^{-500}", "\\pi", false, Method::Numeric);
+        check("\\sqrt{2}+10^{-20000}", "\\sqrt{2}", false, Method::Numeric);
+        check(
+            "\\sqrt{2}+10^{-90000}",
+            "\\sqrt{2}",
+            false,
+            Method::NumericUndecided,
+        );
+        let tiny = equivalent_str("\\sqrt{2}+10^{-1000}", "\\sqrt{2}");
+        assert_eq!(tiny.abs_diff, Some(0.0));
+        assert!(
+            tiny.abs_diff_below_pow2
+                .is_some_and(|e| (-3325..=-3315).contains(&e))
+        );
         check(
             "\\sqrt{\\frac{3}{2}}",
             "\\frac{3}{2\\sqrt{2}}",

@@ -2,6 +2,7 @@
 
 use crate::latex::{has_approx_marker, strip_label};
 use crate::locate::TRIGGER_PHRASES;
+use crate::rules::Rules;
 
 /// The outcome of bound extraction.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +48,14 @@ const TERMINATORS: [&str; 9] = [
 /// first `$…$` span; the text after the trigger phrase. Two or more distinct
 /// labels `C_k =` give a tuple.
 pub fn extract_bound(sentence: &str) -> BoundExtraction {
+    extract_bound_with(sentence, Rules::Parity)
+}
+
+/// Extracts the bound constant under `rules`. The default rules also end the
+/// answer at the math delimiter that closes it (`$`, `\]`, `\)`), so text
+/// after the formula, such as `$C=4$!` or `$C=4$ because …`, is never read
+/// as part of the answer; [`Rules::Parity`] is [`extract_bound`].
+pub fn extract_bound_with(sentence: &str, rules: Rules) -> BoundExtraction {
     if has_approx_marker(sentence) {
         return BoundExtraction::Approximate;
     }
@@ -72,6 +81,10 @@ pub fn extract_bound(sentence: &str) -> BoundExtraction {
     attempts
         .into_iter()
         .flatten()
+        .map(|text| match rules {
+            Rules::Strict => cut_at_math_close(text),
+            Rules::Parity => text,
+        })
         .map(|text| strip_label(&clean(text, true)).to_string())
         .find(|text| !text.is_empty())
         .map_or(BoundExtraction::Missing, BoundExtraction::Expr)
@@ -174,6 +187,22 @@ fn tuple_start(s: &str) -> Option<usize> {
     names.sort();
     names.dedup();
     (names.len() >= 2).then(|| found[0].0)
+}
+
+/// Ends `text` at the first closing math delimiter, after skipping one
+/// opening delimiter at its start.
+fn cut_at_math_close(text: &str) -> &str {
+    let body = text.trim_start();
+    let opening = ["$$", "$", "\\[", "\\("]
+        .iter()
+        .find(|d| body.starts_with(**d))
+        .map_or(0, |d| d.len());
+    let start = text.len() - body.len() + opening;
+    let close = ["$", "\\]", "\\)"]
+        .iter()
+        .filter_map(|d| text[start..].find(d))
+        .min();
+    close.map_or(text, |at| &text[..start + at])
 }
 
 fn first_dollar_span(s: &str) -> Option<&str> {
@@ -292,6 +321,30 @@ mod tests {
         assert_eq!(extract_bound("answer is $3$."), expr("3"));
         assert_eq!(extract_bound("answer is 3."), expr("3"));
         assert_eq!(extract_bound(""), BoundExtraction::Missing);
+    }
+
+    #[test]
+    fn default_rules_stop_at_the_closing_delimiter() {
+        let strict = |s| extract_bound_with(s, Rules::Strict);
+        assert_eq!(
+            strict("The answer is $C=4$ because it is tight."),
+            expr("4")
+        );
+        assert_eq!(strict("The answer is $C=4$!"), expr("4"));
+        assert_eq!(strict("The answer is $C=4$ 🎉"), expr("4"));
+        assert_eq!(
+            strict("The answer is \\(C=\\frac{1}{2}\\) here."),
+            expr("\\frac{1}{2}")
+        );
+        assert_eq!(strict("The answer is C = $4$ indeed."), expr("4"));
+        assert_eq!(
+            strict("answer is } C = \\frac{4}{3}. \\]"),
+            expr("\\frac{4}{3}")
+        );
+        assert_eq!(
+            extract_bound("The answer is $C=4$!"),
+            extract_bound_with("The answer is $C=4$!", Rules::Parity)
+        );
     }
 
     #[test]

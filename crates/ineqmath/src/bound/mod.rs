@@ -4,4 +4,4 @@ mod equiv;
 mod extract;
 
 pub use equiv::{Verdict, equivalent, equivalent_str};
-pub use extract::{BoundExtraction, extract_bound};
+pub use extract::{BoundExtraction, extract_bound, extract_bound_with};

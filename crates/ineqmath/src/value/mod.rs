@@ -13,7 +13,7 @@ mod exact;
 mod numeric;
 
 pub use exact::{Class, ExactLimits, classify};
-pub use numeric::{evaluate, numbers_equal};
+pub use numeric::{evaluate, evaluate_tracked, numbers_equal};
 
 use std::collections::BTreeMap;
 

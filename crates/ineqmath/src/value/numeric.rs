@@ -24,15 +24,28 @@ thread_local! {
 
 /// Evaluates `expr` at `p` bits of precision.
 pub fn evaluate(expr: &Expr, env: &Env, p: usize) -> Result<BigFloat, EvalError> {
+    evaluate_tracked(expr, env, p).map(|(value, _)| value)
+}
+
+/// Evaluates `expr` at `p` bits of precision and also returns the smallest
+/// binary exponent of any nonzero intermediate value (`i32::MAX` when there
+/// is none). A term near 2^e can change the result only if `p` reaches past
+/// e relative to the result's own exponent.
+pub fn evaluate_tracked(expr: &Expr, env: &Env, p: usize) -> Result<(BigFloat, i32), EvalError> {
     CONSTS.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             *slot = Some(Consts::new().map_err(|_| EvalError::NotFinite)?);
         }
         let cc = slot.as_mut().ok_or(EvalError::NotFinite)?;
-        let mut tier = NumericTier { env, p, cc };
-        let value = tier.eval(expr)?;
-        check_finite(value)
+        let mut tier = NumericTier {
+            env,
+            p,
+            cc,
+            min_exponent: i32::MAX,
+        };
+        let value = check_finite(tier.eval(expr)?)?;
+        Ok((value, tier.min_exponent))
     })
 }
 
@@ -75,6 +88,7 @@ struct NumericTier<'a> {
     env: &'a Env,
     p: usize,
     cc: &'a mut Consts,
+    min_exponent: i32,
 }
 
 impl NumericTier<'_> {
@@ -129,7 +143,11 @@ impl NumericTier<'_> {
             },
             Expr::MinMax(is_max, args) => self.min_max(*is_max, args)?,
         };
-        check_finite(value)
+        let value = check_finite(value)?;
+        if let Some(e) = value.exponent().filter(|_| !value.is_zero()) {
+            self.min_exponent = self.min_exponent.min(e);
+        }
+        Ok(value)
     }
 
     fn function(&mut self, func: Func, x: &BigFloat) -> Result<BigFloat, EvalError> {
