@@ -170,17 +170,17 @@ pub(crate) fn axis_split(shape: &[usize], axis: usize) -> (usize, usize, usize) 
 
 /// Takes `c` along `axis` (block size `block`): `T'[o, i, s] = T[o, c[i], s]`,
 /// where s runs over the block and the trailing axes.
-pub fn take_axis(
-    values: &[f64],
+pub fn take_axis<T: Copy + Default>(
+    values: &[T],
     shape: &[usize],
     axis: usize,
     block: usize,
     c: &[usize],
-) -> Vec<f64> {
+) -> Vec<T> {
     let (outer, len, inner) = axis_split(shape, axis);
     let run = block * inner;
     debug_assert_eq!(len, c.len() * block);
-    let mut out = vec![0.0; values.len()];
+    let mut out = vec![T::default(); values.len()];
     for o in 0..outer {
         let base = o * len * inner;
         for (i, &ci) in c.iter().enumerate() {

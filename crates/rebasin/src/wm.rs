@@ -29,6 +29,7 @@
 //! assert_eq!(report.l2_after, 0.0);
 //! ```
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use faer::linalg::matmul::matmul;
@@ -196,7 +197,7 @@ pub fn weight_matching(
     if let Some(init) = &o.init {
         init.check(spec, &sizes)?;
     }
-    let problem = Problem::new(spec, target, source, &sizes);
+    let problem = Problem::new(spec, target, source, &sizes, o.precision);
     let seeds: Vec<Option<u64>> = match o.order {
         Order::Random { seed } => (0..o.restarts as u64).map(|r| Some(seed + r)).collect(),
         _ => vec![None],
@@ -235,17 +236,70 @@ struct Problem<'a> {
     source: &'a Model,
     sizes: &'a [usize],
     entries: Vec<Vec<GroupEntry>>,
+    precision: Precision,
+    /// f32 copies of A and B per spec tensor; empty for f64 products.
+    target32: Vec<Vec<f32>>,
+    source32: Vec<Vec<f32>>,
+    /// Per group: the number of leading entries that no other group permutes,
+    /// and S summed over them. Those terms do not change between steps.
+    fixed: Vec<(usize, Mat<f64>)>,
 }
 
 impl<'a> Problem<'a> {
-    fn new(spec: &'a PermSpec, target: &'a Model, source: &'a Model, sizes: &'a [usize]) -> Self {
-        Self {
+    fn new(
+        spec: &'a PermSpec,
+        target: &'a Model,
+        source: &'a Model,
+        sizes: &'a [usize],
+        precision: Precision,
+    ) -> Self {
+        let to_f32 = |m: &Model| -> Vec<Vec<f32>> {
+            match precision {
+                Precision::F64 => Vec::new(),
+                Precision::F32 => spec
+                    .tensors
+                    .iter()
+                    .map(|(n, _)| m.tensors[n].values.iter().map(|&x| x as f32).collect())
+                    .collect(),
+            }
+        };
+        let mut problem = Self {
             spec,
             target,
             source,
             sizes,
             entries: spec.group_entries(),
+            precision,
+            target32: to_f32(target),
+            source32: to_f32(source),
+            fixed: Vec::new(),
+        };
+        problem.fixed = (0..spec.groups.len())
+            .map(|g| problem.fixed_prefix(g))
+            .collect();
+        problem
+    }
+
+    /// Sums S_g over the leading entries of g whose tensor has no other group.
+    fn fixed_prefix(&self, g: usize) -> (usize, Mat<f64>) {
+        let n = self.sizes[g];
+        let mut s = Mat::<f64>::zeros(n, n);
+        let identity = Perms::identity(self.spec, self.sizes);
+        let mut count = 0;
+        for e in &self.entries[g] {
+            let (_, ts) = &self.spec.tensors[e.tensor];
+            let others = ts
+                .axes
+                .iter()
+                .enumerate()
+                .any(|(axis, map)| axis != e.axis && map.group().is_some());
+            if others {
+                break;
+            }
+            self.accumulate_entry(&mut s, e, &identity);
+            count += 1;
         }
+        (count, s)
     }
 
     fn objective(&self, perms: &Perms) -> f64 {
@@ -321,7 +375,7 @@ impl<'a> Problem<'a> {
     /// One coordinate step on group g; returns whether it made progress.
     fn step(&self, g: usize, perms: &mut Perms, o: &WmParams, lap: &dyn LapSolver) -> Result<bool> {
         let n = self.sizes[g];
-        let s = self.score_matrix(g, perms, o.precision);
+        let s = self.score_matrix(g, perms);
         let c = lap.solve_max(n, &s).map_err(|e| match e {
             Error::Assignment { reason, .. } => Error::Assignment {
                 group: self.spec.groups[g].clone(),
@@ -336,26 +390,12 @@ impl<'a> Problem<'a> {
     }
 
     /// Builds S_g (row-major n × n) under the current permutations.
-    fn score_matrix(&self, g: usize, perms: &Perms, precision: Precision) -> Vec<f64> {
+    fn score_matrix(&self, g: usize, perms: &Perms) -> Vec<f64> {
         let n = self.sizes[g];
-        let mut s = Mat::<f64>::zeros(n, n);
-        let mut buf_a = Vec::new();
-        let mut buf_b = Vec::new();
-        for e in &self.entries[g] {
-            let (name, ts) = &self.spec.tensors[e.tensor];
-            let a = &self.target.tensors[name];
-            let b = &self.source.tensors[name];
-            let mut b_tilde = b.values.clone();
-            for (axis, map) in ts.axes.iter().enumerate() {
-                if let Some((h, block)) = map.group()
-                    && axis != e.axis
-                {
-                    b_tilde = take_axis(&b_tilde, &b.shape, axis, block, &perms.perms[h]);
-                }
-            }
-            let ma = unit_matrix(&a.values, &a.shape, e.axis, e.block, &mut buf_a);
-            let mb = unit_matrix(&b_tilde, &b.shape, e.axis, e.block, &mut buf_b);
-            accumulate_product(&mut s, ma, mb, ts.cost_weight, precision);
+        let (start, prefix) = &self.fixed[g];
+        let mut s = prefix.clone();
+        for e in &self.entries[g][*start..] {
+            self.accumulate_entry(&mut s, e, perms);
         }
         let mut out = vec![0.0; n * n];
         for i in 0..n {
@@ -365,49 +405,76 @@ impl<'a> Problem<'a> {
         }
         out
     }
-}
 
-/// S += c · A · Bᵀ, in f64 or through f32 GEMMs.
-fn accumulate_product(
-    s: &mut Mat<f64>,
-    a: MatRef<'_, f64>,
-    b: MatRef<'_, f64>,
-    c: f64,
-    precision: Precision,
-) {
-    match precision {
-        Precision::F64 => matmul(s.as_mut(), Accum::Add, a, b.transpose(), c, Par::Seq),
-        Precision::F32 => {
-            let a32 = Mat::<f32>::from_fn(a.nrows(), a.ncols(), |i, j| a[(i, j)] as f32);
-            let b32 = Mat::<f32>::from_fn(b.nrows(), b.ncols(), |i, j| b[(i, j)] as f32);
-            let mut p = Mat::<f32>::zeros(a.nrows(), b.nrows());
-            matmul(
-                p.as_mut(),
-                Accum::Replace,
-                a32.as_ref(),
-                b32.transpose(),
-                1.0f32,
-                Par::Seq,
-            );
-            for j in 0..s.ncols() {
-                for i in 0..s.nrows() {
-                    s[(i, j)] += c * f64::from(p[(i, j)]);
+    /// Adds entry e's term `c_k · mat_a(A_k) · mat_a(B̃_k)ᵀ` to S.
+    fn accumulate_entry(&self, s: &mut Mat<f64>, e: &GroupEntry, perms: &Perms) {
+        let (name, ts) = &self.spec.tensors[e.tensor];
+        let shape = &self.target.tensors[name].shape;
+        let c = ts.cost_weight;
+        match self.precision {
+            Precision::F64 => {
+                let a = &self.target.tensors[name].values;
+                let b = self.permute_others(&self.source.tensors[name].values, e, perms);
+                let (mut buf_a, mut buf_b) = (Vec::new(), Vec::new());
+                let ma = unit_matrix(a, shape, e.axis, e.block, &mut buf_a);
+                let mb = unit_matrix(&b, shape, e.axis, e.block, &mut buf_b);
+                matmul(s.as_mut(), Accum::Add, ma, mb.transpose(), c, Par::Seq);
+            }
+            Precision::F32 => {
+                let a = &self.target32[e.tensor];
+                let b = self.permute_others(&self.source32[e.tensor], e, perms);
+                let (mut buf_a, mut buf_b) = (Vec::new(), Vec::new());
+                let ma = unit_matrix(a, shape, e.axis, e.block, &mut buf_a);
+                let mb = unit_matrix(&b, shape, e.axis, e.block, &mut buf_b);
+                let mut p = Mat::<f32>::zeros(ma.nrows(), mb.nrows());
+                matmul(
+                    p.as_mut(),
+                    Accum::Replace,
+                    ma,
+                    mb.transpose(),
+                    1.0f32,
+                    Par::Seq,
+                );
+                for j in 0..s.ncols() {
+                    for i in 0..s.nrows() {
+                        s[(i, j)] += c * f64::from(p[(i, j)]);
+                    }
                 }
             }
         }
+    }
+
+    /// Returns B̃_k: `values` with every group but e's applied along its axis.
+    fn permute_others<'v, T: Copy + Default>(
+        &self,
+        values: &'v [T],
+        e: &GroupEntry,
+        perms: &Perms,
+    ) -> Cow<'v, [T]> {
+        let (name, ts) = &self.spec.tensors[e.tensor];
+        let shape = &self.source.tensors[name].shape;
+        let mut out = Cow::Borrowed(values);
+        for (axis, map) in ts.axes.iter().enumerate() {
+            if let Some((h, block)) = map.group()
+                && axis != e.axis
+            {
+                out = Cow::Owned(take_axis(&out, shape, axis, block, &perms.perms[h]));
+            }
+        }
+        out
     }
 }
 
 /// Returns mat_a(T): the n × m matrix whose row i holds every element of unit i
 /// along `axis` (n = len / block). Borrows `values` when the layout allows,
 /// else gathers into `buf`.
-fn unit_matrix<'b>(
-    values: &'b [f64],
+fn unit_matrix<'b, T: Copy>(
+    values: &'b [T],
     shape: &[usize],
     axis: usize,
     block: usize,
-    buf: &'b mut Vec<f64>,
-) -> MatRef<'b, f64> {
+    buf: &'b mut Vec<T>,
+) -> MatRef<'b, T> {
     let (outer, len, inner) = axis_split(shape, axis);
     let n = len / block;
     let run = block * inner;
