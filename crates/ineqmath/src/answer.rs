@@ -149,7 +149,7 @@ fn judge_bound(eval: &mut AnswerEval, sentence: &str, gold_answer: Option<&Answe
     eval.abs_diff = verdict.abs_diff;
 }
 
-/// The record of a gold item that the results lack (counted incorrect).
+/// Builds the record of a gold item that the results lack, counted as incorrect.
 pub fn missing_eval(
     data_id: &str,
     ptype: ProblemType,

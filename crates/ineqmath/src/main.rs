@@ -489,7 +489,7 @@ fn thread_cpu_seconds() -> Option<f64> {
 fn run_stats(args: &StatsArgs) -> Result<()> {
     if args.data_dir.is_file() {
         bail!(
-            "--data-dir {} is a file; pass the folder that holds train.json, dev.json and test.json",
+            "--data-dir {} is a file; pass the folder that contains train.json, dev.json and test.json",
             args.data_dir.display()
         );
     }

@@ -33,7 +33,7 @@ impl RelOption {
         RelOption::F,
     ];
 
-    /// The canonical option string, which is also the gold answer's form.
+    /// Returns the canonical option string, which is also the gold answer's form.
     pub fn canonical(self) -> &'static str {
         match self {
             RelOption::A => "(A) $\\leq$",
@@ -119,7 +119,7 @@ fn first_letter(sentence: &str) -> Option<RelOption> {
     (!hedged).then_some(first)
 }
 
-/// Every `(X)` and `\boxed{X}` with X in A..F: (start, end, option), in order.
+/// Returns every `(X)` and `\boxed{X}` with X in A..F as (start, end, option), in order.
 fn option_mentions(sentence: &str) -> Vec<(usize, usize, RelOption)> {
     let bytes = sentence.as_bytes();
     let mut found = Vec::new();

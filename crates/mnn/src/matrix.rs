@@ -64,7 +64,7 @@ impl<'a> MatrixView<'a> {
         })
     }
 
-    /// A row-major f64 view of `values`.
+    /// Creates a row-major f64 view of `values`.
     ///
     /// # Errors
     ///
@@ -73,7 +73,7 @@ impl<'a> MatrixView<'a> {
         Self::new(Elements::F64(values), n_rows, n_cols, Layout::RowMajor)
     }
 
-    /// A row-major f32 view of `values`.
+    /// Creates a row-major f32 view of `values`.
     ///
     /// # Errors
     ///
@@ -109,8 +109,8 @@ impl<'a> MatrixView<'a> {
         }
     }
 
-    /// The elements in row-major order: borrowed when the view is already
-    /// row-major f64, otherwise a widened copy.
+    /// Returns the elements in row-major order: borrowed when the view is
+    /// already row-major f64, otherwise a widened copy.
     pub(crate) fn rows_f64(&self) -> Cow<'a, [f64]> {
         match (self.layout, self.elements) {
             (Layout::RowMajor, Elements::F64(values)) => Cow::Borrowed(values),
@@ -127,7 +127,7 @@ impl<'a> MatrixView<'a> {
         }
     }
 
-    /// The row-major f32 elements, when that is how the view is stored.
+    /// Returns the row-major f32 elements when that is how the view is stored.
     pub(crate) fn rows_f32(&self) -> Option<&'a [f32]> {
         match (self.layout, self.elements) {
             (Layout::RowMajor, Elements::F32(values)) => Some(values),

@@ -268,9 +268,9 @@ pub(crate) fn norms_after<'m>(
     prefixes
 }
 
-/// The name of a ResNet norm layer in `model`: `prefix` (such as `layer1.0.norm1`)
-/// when the model has it, else its BatchNorm spelling (`layer1.0.bn1`) when the
-/// model has that, else `prefix`.
+/// Returns the name of a ResNet norm layer in `model`. That is `prefix` (such as
+/// `layer1.0.norm1`) when the model has it, else its BatchNorm spelling
+/// (`layer1.0.bn1`) when the model has that, else `prefix`.
 pub(crate) fn resnet_norm(model: &Model, prefix: &str) -> String {
     if model.get(&format!("{prefix}.weight")).is_some() {
         return prefix.to_string();
@@ -293,7 +293,7 @@ pub(crate) fn resnet_norm(model: &Model, prefix: &str) -> String {
     }
 }
 
-/// The first tensor whose layer name is none of the resnet20 preset's, if any.
+/// Returns the first tensor whose layer name is not in the resnet20 preset, if any.
 fn resnet_foreign_name(model: &Model) -> Option<String> {
     let known_layer = |layer: &str| {
         let parts: Vec<&str> = layer.split('.').collect();

@@ -611,7 +611,7 @@ fn bench_matches_golden_permutations() {
     assert_one_error(&one, "--repeats 1");
 }
 
-/// Asserts that `path` still holds exactly `bytes`.
+/// Asserts that `path` still contains exactly `bytes`.
 fn assert_unchanged(path: &Path, bytes: &[u8]) {
     assert_eq!(
         std::fs::read(path).unwrap(),

@@ -80,7 +80,7 @@ fn power_of_two(k: i32) -> f64 {
     2.0f64.powi(half) * 2.0f64.powi(k - half)
 }
 
-/// Whether a centred row counts as zero.
+/// Returns true when a centred row counts as a zero row.
 ///
 /// Centring subtracts the column means, which carry rounding errors of up to
 /// about 16 ulps from the blocked summation of the column sums. So a row equal

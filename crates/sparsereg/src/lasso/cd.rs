@@ -6,11 +6,12 @@
 //! w_j ← sign(z)·max(|z| − Nα/‖x_j‖², 0), r ← r − x_j Δw_j.
 //!
 //! Outer loop (as in celer and skglm): recompute r exactly, compute Xᵀr and
-//! the duality gap of [`super::gap`] over all columns, stop at relative gap
-//! ≤ tol; otherwise screen columns by the gap-safe test, build a working set
-//! of max(10, 2·nnz) columns (at least twice the previous size when the
-//! support did not grow, see [`super::working_set`]), and run cyclic
-//! coordinate descent on it until its own gap is below 0.3 × the outer gap.
+//! the duality gap of [`super::gap`] over all columns, and stop at relative
+//! gap ≤ tol. Otherwise it screens columns by the gap-safe test and builds a
+//! working set of max(10, 2·nnz) columns, at least twice the previous size
+//! when the support did not grow (see [`super::working_set`]). Cyclic
+//! coordinate descent then runs on the working set until its own gap is
+//! below 0.3 × the outer gap.
 //! Every 5 sweeps the last iterates are extrapolated ([`super::anderson`]),
 //! and every 10 sweeps the exact minimiser on the current sign pattern is
 //! tried ([`super::newton`]); either point is kept only when it lowers the
@@ -108,9 +109,9 @@ pub fn coordinate_descent(
             .zip(&alive)
             .filter(|(v, a)| **a && **v != 0.0)
             .count();
-        let wanted = MIN_WORKING_SET.max(2 * nnz);
-        ws_size = if wanted > ws_size {
-            wanted
+        let requested = MIN_WORKING_SET.max(2 * nnz);
+        ws_size = if requested > ws_size {
+            requested
         } else {
             2 * ws_size
         };
