@@ -46,6 +46,8 @@ mod error;
 mod limits;
 pub mod matrix;
 pub mod metrics;
+#[cfg(feature = "models")]
+pub mod models;
 pub mod npy;
 mod params;
 pub mod sampling;
