@@ -78,4 +78,26 @@ pub enum Error {
         path: PathBuf,
         error: std::io::Error,
     },
+
+    /// A model file or folder that the runner cannot use: wrong format,
+    /// unknown architecture, a missing or misshapen tensor. `fix` says what to
+    /// pass instead.
+    #[error("{}: {reason}; {fix}", path.display())]
+    Model {
+        path: PathBuf,
+        reason: String,
+        fix: String,
+    },
+
+    /// A tokenizer that is missing or fails on a text.
+    #[error("tokenizer {}: {reason}; {fix}", path.display())]
+    Tokenizer {
+        path: PathBuf,
+        reason: String,
+        fix: String,
+    },
+
+    /// A failure inside the tensor library during a forward pass.
+    #[error("forward pass failed: {0}")]
+    Forward(String),
 }
