@@ -142,6 +142,18 @@ enum NormMode<'m> {
     Running(Option<&'m mut Moments>),
     /// With batch statistics, recording the input moments.
     Batch(&'m mut Moments),
+    /// With the stored running statistics, recording each post-ReLU feature map
+    /// under the name of the permutation group of its channels.
+    Tap(&'m mut Vec<(String, Maps)>),
+}
+
+impl NormMode<'_> {
+    /// Records `x` as an activation of group `group` when tapping.
+    fn tap(&mut self, group: impl Into<String>, x: &Maps) {
+        if let NormMode::Tap(taps) = self {
+            taps.push((group.into(), x.clone()));
+        }
+    }
 }
 
 /// A VGG-style or ResNet20 network reading its weights from a [`Model`].
@@ -239,6 +251,38 @@ impl<'a> Cnn<'a> {
         Ok(moments.mean_and_unbiased_var())
     }
 
+    /// Returns the post-ReLU activations of the rows of `x`, in evaluation mode,
+    /// as (group, samples × channels) pairs where every spatial position of an
+    /// image is a sample. Groups are named as in the `vgg` and `resnet20`
+    /// presets: `P_i` after layer i of a VGG, and for a ResNet `res_s` after the
+    /// stem (s = 1) and after every block of stage s, and `layerS.B.inner`
+    /// inside each block. A group that is read at several places appears once
+    /// per place.
+    ///
+    /// # Errors
+    /// As [`Cnn::forward`].
+    pub fn group_activations(
+        &self,
+        x: MatRef<'_, f64>,
+        image: Image,
+    ) -> Result<Vec<(String, Mat<f64>)>> {
+        let mut taps = Vec::new();
+        self.pass(x, image, &mut NormMode::Tap(&mut taps))?;
+        let samples = |m: &Maps| {
+            let positions = m.positions();
+            Mat::from_fn(m.n * positions, m.c, |row, ch| {
+                m.data[m.at(row / positions, ch, row % positions)]
+            })
+        };
+        Ok(taps
+            .into_iter()
+            .map(|(group, maps)| {
+                let mat = samples(&maps);
+                (group, mat)
+            })
+            .collect())
+    }
+
     /// Returns (mean cross-entropy, accuracy in [0, 1]) on the rows of `x`.
     ///
     /// # Errors
@@ -310,6 +354,7 @@ impl<'a> Cnn<'a> {
             }
             if i + 1 < layers.len() {
                 relu(&mut x);
+                mode.tap(format!("P_{i}"), &x);
             }
         }
         Ok(x)
@@ -324,9 +369,11 @@ impl<'a> Cnn<'a> {
         let mut x = self.layer("conv1", &x, 1)?;
         self.norm(&resnet_norm(self.model, "norm1"), &mut x, mode)?;
         relu(&mut x);
-        for blocks in stages {
+        mode.tap("res_1", &x);
+        for (s, blocks) in stages.iter().enumerate() {
             for (p, shortcut) in blocks {
                 x = self.block(p, *shortcut, &x, mode)?;
+                mode.tap(format!("res_{}", s + 1), &x);
             }
         }
         let pooled = pool_to(&x, x.c)?;
@@ -343,6 +390,7 @@ impl<'a> Cnn<'a> {
             mode,
         )?;
         relu(&mut h);
+        mode.tap(format!("{p}.inner"), &h);
         let mut h = self.layer(&format!("{p}.conv2"), &h, 1)?;
         self.norm(
             &resnet_norm(self.model, &format!("{p}.norm2")),
@@ -404,6 +452,10 @@ impl<'a> Cnn<'a> {
             return Ok(());
         }
         let (mean, var) = match mode {
+            NormMode::Tap(_) => (
+                self.channel_tensor(prefix, "running_mean", x.c)?.to_vec(),
+                self.channel_tensor(prefix, "running_var", x.c)?.to_vec(),
+            ),
             NormMode::Running(record) => {
                 if let Some(moments) = record {
                     let (mean, m2) = channel_moments(x);

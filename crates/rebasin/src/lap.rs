@@ -13,12 +13,15 @@
 //! assert_eq!(LsapSolver.solve_max(2, &s).unwrap(), vec![1, 0]);
 //! ```
 
+use std::cell::RefCell;
+
 use crate::error::{Error, Result};
 
 /// A solver of the square linear assignment problem.
 pub trait LapSolver {
     /// Returns the column of each row maximising `Σ_i s[i·n + c[i]]` for the
-    /// row-major n × n matrix `s`.
+    /// row-major n × n matrix `s`. The result must depend on `s` alone:
+    /// weight matching skips a solve whose matrix has not changed.
     ///
     /// # Errors
     /// [`Error::Assignment`] when `s` has NaN or infinite entries or the wrong length.
@@ -29,6 +32,12 @@ pub trait LapSolver {
     /// # Errors
     /// As [`LapSolver::solve_max`].
     fn solve_min(&self, n: usize, s: &[f64]) -> Result<Vec<usize>>;
+}
+
+thread_local! {
+    /// Cost matrix handed to lsap, kept between solves so that a run of
+    /// n × n solves allocates it once per thread.
+    static COST: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 /// SciPy-compatible solver from the `lsap` crate.
@@ -43,13 +52,22 @@ impl LsapSolver {
                 reason: format!("matrix has {} entries, expected {n}×{n}", s.len()),
             });
         }
-        let cost = s.to_vec();
-        let (rows, cols) = lsap::solve(n, n, &cost, maximize).map_err(|e| Error::Assignment {
+        COST.with_borrow_mut(|cost| {
+            // Negation is exact, so passing −S as a minimisation gives the same
+            // columns as lsap's own maximisation and saves it a second copy.
+            cost.clear();
+            let sign = if maximize { -1.0 } else { 1.0 };
+            cost.extend(s.iter().map(|&x| sign * x));
+            lsap::solve(n, n, cost, false)
+        })
+        .map(|(rows, cols)| {
+            debug_assert!(rows.iter().enumerate().all(|(i, &r)| i == r));
+            cols
+        })
+        .map_err(|e| Error::Assignment {
             group: String::new(),
             reason: format!("{e:?}: the score matrix must be finite"),
-        })?;
-        debug_assert!(rows.iter().enumerate().all(|(i, &r)| i == r));
-        Ok(cols)
+        })
     }
 }
 

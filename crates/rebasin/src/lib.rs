@@ -65,6 +65,7 @@ pub mod presets;
 pub mod prng;
 pub mod spec;
 pub mod ste;
+pub mod ste_many;
 pub mod train;
 pub mod wm;
 

@@ -3,7 +3,8 @@
 //!
 //! MergeMany repeats, up to 100 rounds: for each model i in a random order,
 //! `μ = mean of the other N−1 current models`, `θ_i ← π(θ_i)` with
-//! `π = WM(target μ, source θ_i)` started from the identity; a round makes progress
+//! `π = WM(target μ, source θ_i)` started from the identity, with a fresh random
+//! group order drawn for each inner matching; a round makes progress
 //! when `‖μ − θ_i‖` drops by more than 1e-12. The merged model is `Σ w_i θ_i`
 //! (derived in the normlab rebasin specification, §2.9, from the reference
 //! `src/mnist_mlp_wm_many.py`).
@@ -20,8 +21,8 @@
 //! assert_eq!(report.perms.len(), 2);
 //! ```
 
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
@@ -120,6 +121,13 @@ impl MergeParams {
     }
 }
 
+impl MergeOptions {
+    /// Returns the weights w_i, one per model.
+    pub fn weights(&self) -> &[f64] {
+        &self.weights
+    }
+}
+
 /// Result of a merge.
 #[derive(Clone, Debug)]
 pub struct MergeReport {
@@ -213,10 +221,19 @@ fn merge_many(
         order.shuffle(&mut rng);
         let mut progress = false;
         for i in order {
+            // Each inner matching draws its own group order, as
+            // `src/mnist_mlp_wm_many.py` keys its stream by round and model.
+            let inner_seed = rng.next_u64();
             let others: Vec<&Model> = (0..n).filter(|&j| j != i).map(|j| &aligned[j]).collect();
             let mean = Model::weighted_sum(&others, &others_weight);
             let before = mean.l2_distance(&aligned[i]);
-            let r = weight_matching(spec, &mean, &aligned[i], &wm_options(p.seed), &LsapSolver)?;
+            let r = weight_matching(
+                spec,
+                &mean,
+                &aligned[i],
+                &wm_options(inner_seed),
+                &LsapSolver,
+            )?;
             aligned[i] = r.perms.apply(spec, &aligned[i]);
             for (total, step) in perms[i].perms.iter_mut().zip(&r.perms.perms) {
                 *total = compose(total, step);

@@ -177,17 +177,35 @@ pub fn take_axis<T: Copy + Default>(
     block: usize,
     c: &[usize],
 ) -> Vec<T> {
+    let mut out = Vec::new();
+    take_axis_into(values, shape, axis, block, c, &mut out);
+    out
+}
+
+/// Writes [`take_axis`] of `values` into `out`, reusing its allocation.
+pub fn take_axis_into<T: Copy>(
+    values: &[T],
+    shape: &[usize],
+    axis: usize,
+    block: usize,
+    c: &[usize],
+    out: &mut Vec<T>,
+) {
     let (outer, len, inner) = axis_split(shape, axis);
     let run = block * inner;
     debug_assert_eq!(len, c.len() * block);
-    let mut out = vec![T::default(); values.len()];
+    out.clear();
+    out.reserve(values.len());
     for o in 0..outer {
         let base = o * len * inner;
-        for (i, &ci) in c.iter().enumerate() {
-            let dst = base + i * run;
-            let src = base + ci * run;
-            out[dst..dst + run].copy_from_slice(&values[src..src + run]);
+        let src_row = &values[base..base + len * inner];
+        if run == 1 {
+            // Gather element by element: a slice copy per element is far slower.
+            out.extend(c.iter().map(|&ci| src_row[ci]));
+            continue;
+        }
+        for &ci in c {
+            out.extend_from_slice(&src_row[ci * run..(ci + 1) * run]);
         }
     }
-    out
 }

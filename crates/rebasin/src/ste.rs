@@ -8,6 +8,8 @@
 //! value `L(m) − ½(L_train(A) + L_train(B))` selects the kept π (`best`) unless
 //! the last one is requested (derived in the normlab rebasin specification, §2.8).
 //!
+//! STE runs on the built-in MLP only; [`crate::ste_many`] has the N-model variant.
+//!
 //! ```no_run
 //! # use rebasin::ste::{SteParams, straight_through};
 //! # fn demo(spec: &rebasin::spec::PermSpec, a: &rebasin::model::Model, b: &rebasin::model::Model,
@@ -62,6 +64,13 @@ impl Default for SteParams {
 /// Validated STE hyper-parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SteOptions(SteParams);
+
+impl SteOptions {
+    /// Returns the validated parameters.
+    pub fn params(&self) -> &SteParams {
+        &self.0
+    }
+}
 
 impl SteParams {
     /// Validates the parameters.

@@ -29,11 +29,10 @@
 //! assert_eq!(report.l2_after, 0.0);
 //! ```
 
-use std::borrow::Cow;
+mod score;
+
 use std::time::Instant;
 
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -41,8 +40,9 @@ use rand_chacha::ChaCha8Rng;
 use crate::error::{Error, Result};
 use crate::lap::{LapSolver, assignment_value};
 use crate::model::Model;
-use crate::perm::{Perms, axis_split, take_axis};
-use crate::spec::{GroupEntry, PermSpec};
+use crate::perm::{Perms, take_axis_into};
+use crate::spec::PermSpec;
+use score::{Bucket, Operands, ScoreCache};
 
 /// Group visiting order of each sweep.
 #[derive(Clone, Debug, PartialEq)]
@@ -231,18 +231,11 @@ impl WmReport {
 
 /// Borrowed models, spec and group structure of one matching problem.
 struct Problem<'a> {
-    spec: &'a PermSpec,
-    target: &'a Model,
-    source: &'a Model,
     sizes: &'a [usize],
-    entries: Vec<Vec<GroupEntry>>,
-    precision: Precision,
-    /// f32 copies of A and B per spec tensor; empty for f64 products.
-    target32: Vec<Vec<f32>>,
-    source32: Vec<Vec<f32>>,
-    /// Per group: the number of leading entries that no other group permutes,
-    /// and S summed over them. Those terms do not change between steps.
-    fixed: Vec<(usize, Mat<f64>)>,
+    operands: Operands<'a>,
+    buckets: Vec<Vec<Bucket>>,
+    /// Inner product of the float tensors outside the spec (constant in π).
+    unspecified: f64,
 }
 
 impl<'a> Problem<'a> {
@@ -253,100 +246,70 @@ impl<'a> Problem<'a> {
         sizes: &'a [usize],
         precision: Precision,
     ) -> Self {
-        let to_f32 = |m: &Model| -> Vec<Vec<f32>> {
-            match precision {
-                Precision::F64 => Vec::new(),
-                Precision::F32 => spec
-                    .tensors
-                    .iter()
-                    .map(|(n, _)| m.tensors[n].values.iter().map(|&x| x as f32).collect())
-                    .collect(),
-            }
-        };
-        let mut problem = Self {
+        let unspecified = spec
+            .unpermuted(target)
+            .into_iter()
+            .filter(|n| target.tensors[*n].is_float())
+            .map(|n| dot(&target.tensors[n].values, &source.tensors[n].values))
+            .sum();
+        Self {
+            sizes,
+            operands: Operands::new(spec, target, source, precision),
+            buckets: score::buckets(spec, target),
+            unspecified,
+        }
+    }
+
+    /// Returns J(π) = Σ_k c_k ⟨A_k, π(B)_k⟩ plus the tensors outside the spec.
+    /// The permuted tensors go through the cache's scratch buffers.
+    fn objective(&self, perms: &Perms, cache: &mut ScoreCache) -> f64 {
+        let Operands {
             spec,
             target,
             source,
-            sizes,
-            entries: spec.group_entries(),
-            precision,
-            target32: to_f32(target),
-            source32: to_f32(source),
-            fixed: Vec::new(),
-        };
-        problem.fixed = (0..spec.groups.len())
-            .map(|g| problem.fixed_prefix(g))
-            .collect();
-        problem
-    }
-
-    /// Sums S_g over the leading entries of g whose tensor has no other group.
-    fn fixed_prefix(&self, g: usize) -> (usize, Mat<f64>) {
-        let n = self.sizes[g];
-        let mut s = Mat::<f64>::zeros(n, n);
-        let identity = Perms::identity(self.spec, self.sizes);
-        let mut count = 0;
-        for e in &self.entries[g] {
-            let (_, ts) = &self.spec.tensors[e.tensor];
-            let others = ts
-                .axes
-                .iter()
-                .enumerate()
-                .any(|(axis, map)| axis != e.axis && map.group().is_some());
-            if others {
-                break;
-            }
-            self.accumulate_entry(&mut s, e, &identity);
-            count += 1;
-        }
-        (count, s)
-    }
-
-    fn objective(&self, perms: &Perms) -> f64 {
-        let permuted = perms.apply(self.spec, self.source);
-        self.spec
+            ..
+        } = self.operands;
+        let (taken, spare) = cache.scratch();
+        let specified: f64 = spec
             .tensors
             .iter()
             .map(|(name, ts)| {
-                let a = &self.target.tensors[name].values;
-                let b = &permuted.tensors[name].values;
-                ts.cost_weight * a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>()
+                let b = &source.tensors[name];
+                let mut permuted = false;
+                for (axis, map) in ts.axes.iter().enumerate() {
+                    if let Some((g, block)) = map.group() {
+                        let from = if permuted { &*taken } else { &b.values };
+                        take_axis_into(from, &b.shape, axis, block, &perms.perms[g], spare);
+                        std::mem::swap(taken, spare);
+                        permuted = true;
+                    }
+                }
+                let b = if permuted { &*taken } else { &b.values };
+                ts.cost_weight * dot(&target.tensors[name].values, b)
             })
-            .sum::<f64>()
-            + self.unspecified_inner_product()
-    }
-
-    /// Inner product of float tensors outside the spec (constant in π).
-    fn unspecified_inner_product(&self) -> f64 {
-        self.spec
-            .unpermuted(self.target)
-            .into_iter()
-            .filter(|n| self.target.tensors[*n].is_float())
-            .map(|n| {
-                let a = &self.target.tensors[n].values;
-                let b = &self.source.tensors[n].values;
-                a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>()
-            })
-            .sum()
+            .sum();
+        specified + self.unspecified
     }
 
     fn run(&self, o: &WmParams, seed: Option<u64>, lap: &dyn LapSolver) -> Result<WmReport> {
-        let groups = self.spec.groups.len();
+        let spec = self.operands.spec;
+        let groups = spec.groups.len();
         let mut perms = o
             .init
             .clone()
-            .unwrap_or_else(|| Perms::identity(self.spec, self.sizes));
+            .unwrap_or_else(|| Perms::identity(spec, self.sizes));
         let mut rng = ChaCha8Rng::seed_from_u64(seed.unwrap_or(0));
-        let objective_before = self.objective(&perms);
+        let mut cache = ScoreCache::new(&self.buckets);
+        let objective_before = self.objective(&perms, &mut cache);
         let mut trace = Vec::new();
         let mut converged = false;
         for t in 0..o.max_iter {
             let order = sweep_order(&o.order, t, groups, &mut rng)?;
             let mut progress = false;
             for g in order {
-                progress |= self.step(g, &mut perms, o, lap)?;
+                progress |= self.step(g, &mut perms, o, lap, &mut cache)?;
             }
-            trace.push(self.objective(&perms));
+            trace.push(self.objective(&perms, &mut cache));
             tracing::debug!(sweep = t, objective = trace[t], "weight-matching sweep");
             if !progress {
                 converged = true;
@@ -373,126 +336,40 @@ impl<'a> Problem<'a> {
     }
 
     /// One coordinate step on group g; returns whether it made progress.
-    fn step(&self, g: usize, perms: &mut Perms, o: &WmParams, lap: &dyn LapSolver) -> Result<bool> {
+    ///
+    /// A step whose score matrix equals that of g's last solve is skipped: the
+    /// solver would return the same columns, so J cannot grow.
+    fn step(
+        &self,
+        g: usize,
+        perms: &mut Perms,
+        o: &WmParams,
+        lap: &dyn LapSolver,
+        cache: &mut ScoreCache,
+    ) -> Result<bool> {
         let n = self.sizes[g];
-        let s = self.score_matrix(g, perms);
-        let c = lap.solve_max(n, &s).map_err(|e| match e {
+        let Some(s) = cache.score(&self.operands, &self.buckets[g], g, n, perms) else {
+            return Ok(false);
+        };
+        let c = lap.solve_max(n, s).map_err(|e| match e {
             Error::Assignment { reason, .. } => Error::Assignment {
-                group: self.spec.groups[g].clone(),
+                group: self.operands.spec.groups[g].clone(),
                 reason,
             },
             other => other,
         })?;
-        let old = assignment_value(n, &s, &perms.perms[g]);
-        let new = assignment_value(n, &s, &c);
+        let old = assignment_value(n, s, &perms.perms[g]);
+        let new = assignment_value(n, s, &c);
+        let changed = c != perms.perms[g];
         perms.perms[g] = c;
+        cache.record(g, changed);
         Ok(new > old + o.tol_abs + o.tol_rel * old.abs())
-    }
-
-    /// Builds S_g (row-major n × n) under the current permutations.
-    fn score_matrix(&self, g: usize, perms: &Perms) -> Vec<f64> {
-        let n = self.sizes[g];
-        let (start, prefix) = &self.fixed[g];
-        let mut s = prefix.clone();
-        for e in &self.entries[g][*start..] {
-            self.accumulate_entry(&mut s, e, perms);
-        }
-        let mut out = vec![0.0; n * n];
-        for i in 0..n {
-            for j in 0..n {
-                out[i * n + j] = s[(i, j)];
-            }
-        }
-        out
-    }
-
-    /// Adds entry e's term `c_k · mat_a(A_k) · mat_a(B̃_k)ᵀ` to S.
-    fn accumulate_entry(&self, s: &mut Mat<f64>, e: &GroupEntry, perms: &Perms) {
-        let (name, ts) = &self.spec.tensors[e.tensor];
-        let shape = &self.target.tensors[name].shape;
-        let c = ts.cost_weight;
-        match self.precision {
-            Precision::F64 => {
-                let a = &self.target.tensors[name].values;
-                let b = self.permute_others(&self.source.tensors[name].values, e, perms);
-                let (mut buf_a, mut buf_b) = (Vec::new(), Vec::new());
-                let ma = unit_matrix(a, shape, e.axis, e.block, &mut buf_a);
-                let mb = unit_matrix(&b, shape, e.axis, e.block, &mut buf_b);
-                matmul(s.as_mut(), Accum::Add, ma, mb.transpose(), c, Par::Seq);
-            }
-            Precision::F32 => {
-                let a = &self.target32[e.tensor];
-                let b = self.permute_others(&self.source32[e.tensor], e, perms);
-                let (mut buf_a, mut buf_b) = (Vec::new(), Vec::new());
-                let ma = unit_matrix(a, shape, e.axis, e.block, &mut buf_a);
-                let mb = unit_matrix(&b, shape, e.axis, e.block, &mut buf_b);
-                let mut p = Mat::<f32>::zeros(ma.nrows(), mb.nrows());
-                matmul(
-                    p.as_mut(),
-                    Accum::Replace,
-                    ma,
-                    mb.transpose(),
-                    1.0f32,
-                    Par::Seq,
-                );
-                for j in 0..s.ncols() {
-                    for i in 0..s.nrows() {
-                        s[(i, j)] += c * f64::from(p[(i, j)]);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Returns B̃_k: `values` with every group but e's applied along its axis.
-    fn permute_others<'v, T: Copy + Default>(
-        &self,
-        values: &'v [T],
-        e: &GroupEntry,
-        perms: &Perms,
-    ) -> Cow<'v, [T]> {
-        let (name, ts) = &self.spec.tensors[e.tensor];
-        let shape = &self.source.tensors[name].shape;
-        let mut out = Cow::Borrowed(values);
-        for (axis, map) in ts.axes.iter().enumerate() {
-            if let Some((h, block)) = map.group()
-                && axis != e.axis
-            {
-                out = Cow::Owned(take_axis(&out, shape, axis, block, &perms.perms[h]));
-            }
-        }
-        out
     }
 }
 
-/// Returns mat_a(T): the n × m matrix whose row i holds every element of unit i
-/// along `axis` (n = len / block). Borrows `values` when the layout allows,
-/// else gathers into `buf`.
-fn unit_matrix<'b, T: Copy>(
-    values: &'b [T],
-    shape: &[usize],
-    axis: usize,
-    block: usize,
-    buf: &'b mut Vec<T>,
-) -> MatRef<'b, T> {
-    let (outer, len, inner) = axis_split(shape, axis);
-    let n = len / block;
-    let run = block * inner;
-    if outer == 1 {
-        return MatRef::from_row_major_slice(values, n, run);
-    }
-    if run == 1 {
-        return MatRef::from_row_major_slice(values, outer, n).transpose();
-    }
-    buf.clear();
-    buf.reserve(values.len());
-    for i in 0..n {
-        for o in 0..outer {
-            let src = o * len * inner + i * run;
-            buf.extend_from_slice(&values[src..src + run]);
-        }
-    }
-    MatRef::from_row_major_slice(buf.as_slice(), n, outer * run)
+/// Returns Σ_i x_i y_i, summed in index order.
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    x.iter().zip(y).map(|(a, b)| a * b).sum()
 }
 
 /// Returns the group order of sweep t.

@@ -289,3 +289,67 @@ fn ste_lowers_midpoint_loss() {
         mid_loss(&b)
     );
 }
+
+#[test]
+fn ste_many_lowers_merged_loss() {
+    use rebasin::data::{Digits, Split};
+    use rebasin::nn::Mlp;
+    use rebasin::ste::SteParams;
+    use rebasin::ste_many::straight_through_many;
+    use rebasin::train::{TrainParams, train_mlp};
+
+    let data = Digits::load(&Split::seeded(0)).unwrap();
+    let (x, y) = (data.train_x.as_ref(), &data.train_y);
+    let models: Vec<Model> = (0..3)
+        .map(|seed| {
+            let params = TrainParams {
+                sizes: vec![64, 24, 10],
+                epochs: 3,
+                seed,
+                ..TrainParams::default()
+            };
+            train_mlp(&params.check().unwrap(), x, y).unwrap()
+        })
+        .collect();
+    let spec = PermSpec::mlp(&models[0], Layout::Torch).unwrap();
+    let options = SteParams {
+        epochs: 2,
+        ..SteParams::default()
+    }
+    .check()
+    .unwrap();
+    let r = straight_through_many(&spec, &models, x, y, &options).unwrap();
+    assert_eq!(r.steps, 2 * (y.len() / 64));
+    assert_eq!(r.perms.len(), 3);
+    assert_eq!(r.perms[0], Perms::identity(&spec, &[24]));
+    assert!(r.logged_loss.is_finite());
+
+    let aligned: Vec<Model> = models
+        .iter()
+        .zip(&r.perms)
+        .map(|(m, p)| p.apply(&spec, m))
+        .collect();
+    for (m, a) in models.iter().zip(&aligned) {
+        assert!(rebasin::nn::functional_check(m, a).unwrap());
+    }
+    let mean_loss = |ms: &[Model]| {
+        let refs: Vec<&Model> = ms.iter().collect();
+        let mean = Model::weighted_sum(&refs, &[1.0 / 3.0; 3]);
+        Mlp::from_model(&mean).unwrap().loss_acc(x, y).0
+    };
+    let (merged, naive) = (mean_loss(&aligned), mean_loss(&models));
+    assert!(merged < naive, "STE merge {merged} vs naive {naive}");
+}
+
+#[test]
+fn ste_many_needs_two_models() {
+    use rebasin::ste::SteParams;
+    use rebasin::ste_many::straight_through_many;
+
+    let a = portable_mlp(&[4, 6, 3], 0);
+    let spec = PermSpec::mlp(&a, Layout::Torch).unwrap();
+    let x = faer::Mat::<f64>::zeros(64, 4);
+    let options = SteParams::default().check().unwrap();
+    let err = straight_through_many(&spec, &[a], x.as_ref(), &[0; 64], &options).unwrap_err();
+    assert!(err.to_string().contains("at least 2 models"), "{err}");
+}

@@ -786,3 +786,80 @@ fn resnet_preset_accepts_batchnorm_names() {
     );
     assert_one_error(&out, "tensor stem_bn.weight is not a resnet20 preset name");
 }
+
+#[test]
+fn resnet_activation_matching_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let a = digits_resnet();
+    let spec = PermSpec::resnet20(&a).unwrap();
+    let mut t = Perms::identity(&spec, &spec.validate(&a).unwrap());
+    for c in &mut t.perms {
+        c.reverse();
+    }
+    write_model(&p.join("a.safetensors"), &a).unwrap();
+    write_model(&p.join("b.safetensors"), &t.apply(&spec, &a)).unwrap();
+    let args = |method| {
+        [
+            "match",
+            "a.safetensors",
+            "b.safetensors",
+            "--spec",
+            "resnet20",
+            "--method",
+            method,
+            "-o",
+            "b_aligned.safetensors",
+            "--json",
+        ]
+    };
+    let out = rebasin(&args("am"), p);
+    let report = stdout_json(&out);
+    assert_eq!(report["method"], "am");
+    let (before, after) = (
+        report["l2_before"].as_f64().unwrap(),
+        report["l2_after"].as_f64().unwrap(),
+    );
+    assert!(after < 0.5 * before, "L2 {before} -> {after}");
+
+    let out = rebasin(&args("ste"), p);
+    assert_one_error(&out, "--method ste needs the built-in MLP");
+}
+
+#[test]
+fn merge_with_ste_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    for seed in 0..3 {
+        write_model(
+            &p.join(format!("m{seed}.safetensors")),
+            &portable_mlp(&[64, 16, 10], seed),
+        )
+        .unwrap();
+    }
+    let out = rebasin(
+        &[
+            "merge",
+            "m0.safetensors",
+            "m1.safetensors",
+            "m2.safetensors",
+            "--method",
+            "ste",
+            "--ste-epochs",
+            "1",
+            "-o",
+            "merged.safetensors",
+            "--json",
+        ],
+        p,
+    );
+    let report = stdout_json(&out);
+    assert_eq!(report["method"], "ste");
+    assert!(report["ste"]["steps"].as_u64().unwrap() > 0);
+    assert!(report["ste"]["logged_loss"].as_f64().unwrap().is_finite());
+    let perms = report["perms"].as_array().unwrap();
+    assert_eq!(perms.len(), 3);
+    let identity: Vec<Value> = (0..16).map(|i| Value::from(i as u64)).collect();
+    assert_eq!(perms[0]["P_0"].as_array().unwrap(), &identity);
+    assert!(read_model(&p.join("merged.safetensors")).is_ok());
+}

@@ -4,7 +4,9 @@ use faer::Mat;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use rebasin::am::{AmStatistic, activation_matching_cnn, activation_scores};
 use rebasin::cnn::{Cnn, Image, repair_batchnorm};
+use rebasin::lap::{LapSolver, LsapSolver};
 use rebasin::model::Model;
 use rebasin::perm::Perms;
 use rebasin::prng::SplitMix64;
@@ -322,4 +324,117 @@ fn batchnorm_repair_commutes_with_permutations() {
     }
     let err = repair_batchnorm(&resnet_net(&mid), x.as_ref(), IMAGE, 0).unwrap_err();
     assert!(err.to_string().contains("bn_batch"), "{err}");
+}
+
+/// Builds a VGG and a ResNet20 model with their presets.
+fn am_models() -> Vec<(Model, PermSpec)> {
+    let v = positive_variances(vgg(5, 4));
+    let r = positive_variances(resnet20(1, 6));
+    let (sv, sr) = (PermSpec::vgg(&v).unwrap(), PermSpec::resnet20(&r).unwrap());
+    vec![(v, sv), (r, sr)]
+}
+
+/// Returns the forward that reads `model`.
+fn forward_of<'m>(model: &'m Model) -> fn(&'m Model) -> rebasin::error::Result<Cnn<'m>> {
+    if model.get("linear.weight").is_some() {
+        Cnn::resnet
+    } else {
+        Cnn::vgg
+    }
+}
+
+#[test]
+fn activation_matching_recovers_cnn_permutations() {
+    let x = images(100, 21);
+    for (model, spec) in am_models() {
+        let forward = forward_of(&model);
+        let t = random_perms(&spec, &model, 3);
+        let b = t.apply(&spec, &model);
+        for statistic in [AmStatistic::Cross, AmStatistic::Pearson] {
+            let perms = activation_matching_cnn(
+                &spec,
+                (&model, &b),
+                forward,
+                x.as_ref(),
+                IMAGE,
+                statistic,
+                &LsapSolver,
+            )
+            .unwrap();
+            // Units that are dead on every image tie, so only the logits on
+            // these images and most units are sure to match.
+            let aligned = perms.apply(&spec, &b);
+            let expected = forward(&model).unwrap().forward(x.as_ref(), IMAGE).unwrap();
+            let got = forward_of(&aligned)(&aligned)
+                .unwrap()
+                .forward(x.as_ref(), IMAGE)
+                .unwrap();
+            let (diff, scale) = max_abs_diff(&expected, &got);
+            assert!(diff <= 1e-9 * (1.0 + scale), "{statistic:?}: {diff:e}");
+            let truth = t.inverse();
+            let (mut same, mut total) = (0, 0);
+            for (c, expected) in perms.perms.iter().zip(&truth.perms) {
+                same += c.iter().zip(expected).filter(|(x, y)| x == y).count();
+                total += c.len();
+            }
+            assert!(
+                same * 10 >= total * 9,
+                "{statistic:?}, groups {:?}: {same} of {total} units recovered",
+                spec.groups
+            );
+        }
+    }
+}
+
+/// The scores pooled over batches of 64 images give the assignment of the
+/// scores of all 100 images at once, for every group read at one place.
+#[test]
+fn activation_matching_pools_batches() {
+    let x = images(100, 22);
+    let (a, spec) = am_models().swap_remove(0);
+    let forward = forward_of(&a);
+    let b = positive_variances(vgg(7, 4));
+    let perms = activation_matching_cnn(
+        &spec,
+        (&a, &b),
+        forward,
+        x.as_ref(),
+        IMAGE,
+        AmStatistic::Pearson,
+        &LsapSolver,
+    )
+    .unwrap();
+    let taps_a = Cnn::vgg(&a)
+        .unwrap()
+        .group_activations(x.as_ref(), IMAGE)
+        .unwrap();
+    let taps_b = Cnn::vgg(&b)
+        .unwrap()
+        .group_activations(x.as_ref(), IMAGE)
+        .unwrap();
+    assert_eq!(taps_a.len(), spec.groups.len());
+    for ((group, act_a), (_, act_b)) in taps_a.iter().zip(&taps_b) {
+        let g = spec.groups.iter().position(|n| n == group).unwrap();
+        let s = activation_scores(act_a, act_b, AmStatistic::Pearson);
+        let expected = LsapSolver.solve_max(act_a.ncols(), &s).unwrap();
+        assert_eq!(perms.perms[g], expected, "group {group}");
+    }
+}
+
+#[test]
+fn activation_matching_rejects_other_groups() {
+    let (model, mut spec) = am_models().swap_remove(0);
+    let forward = forward_of(&model);
+    spec.groups[0] = "hidden".into();
+    let err = activation_matching_cnn(
+        &spec,
+        (&model, &model),
+        forward,
+        images(4, 1).as_ref(),
+        IMAGE,
+        AmStatistic::Cross,
+        &LsapSolver,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("group hidden"), "{err}");
 }

@@ -271,7 +271,7 @@ fn wm_portable_512_replayed() {
 }
 
 #[test]
-#[ignore = "slow: about 1 CPU-minute, 400 s wall on 2 loaded cores"]
+#[ignore = "slow: about 35 CPU-seconds, 110 s wall on 2 loaded cores"]
 fn wm_portable_2048_replayed() {
     portable_case("mlp2048");
 }

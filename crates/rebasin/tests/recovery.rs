@@ -373,3 +373,92 @@ fn vgg_permutations_recovered() {
         }
     }
 }
+
+/// Builds S_g from its definition: `S[i][j] = Σ_k c_k Σ A_k[.., unit i, ..] ·
+/// B̃_k[.., unit j, ..]`, where B̃ is B with every group but g applied.
+fn naive_score(
+    spec: &PermSpec,
+    a: &Model,
+    b: &Model,
+    perms: &Perms,
+    g: usize,
+    n: usize,
+) -> Vec<f64> {
+    let mut others = perms.clone();
+    others.perms[g] = (0..n).collect();
+    let b = others.apply(spec, b);
+    let mut s = vec![0.0; n * n];
+    for (name, ts) in &spec.tensors {
+        let (ta, tb) = (&a.tensors[name], &b.tensors[name]);
+        for (axis, map) in ts.axes.iter().enumerate() {
+            let Some((h, block)) = map.group() else {
+                continue;
+            };
+            if h != g {
+                continue;
+            }
+            let outer: usize = ta.shape[..axis].iter().product();
+            let inner: usize = ta.shape[axis + 1..].iter().product();
+            let run = block * inner;
+            for (i, j, o, r) in (0..n).flat_map(|i| {
+                (0..n).flat_map(move |j| {
+                    (0..outer).flat_map(move |o| (0..run).map(move |r| (i, j, o, r)))
+                })
+            }) {
+                let base = o * n * run;
+                s[i * n + j] +=
+                    ts.cost_weight * ta.values[base + i * run + r] * tb.values[base + j * run + r];
+            }
+        }
+    }
+    s
+}
+
+/// Converged weight matching leaves every group at an optimal assignment of
+/// its score matrix built from scratch, so no cached term was stale.
+fn check_coordinate_optimum(spec: &PermSpec, a: &Model, b: &Model, seed: u64) {
+    let sizes = spec.validate(a).unwrap();
+    let options = WmParams {
+        order: Order::Random { seed },
+        ..WmParams::default()
+    }
+    .check()
+    .unwrap();
+    let r = weight_matching(spec, a, b, &options, &LsapSolver).unwrap();
+    assert!(r.converged, "seed {seed}: converged");
+    for (g, &n) in sizes.iter().enumerate() {
+        let s = naive_score(spec, a, b, &r.perms, g, n);
+        let best = LsapSolver.solve_max(n, &s).unwrap();
+        let (got, max) = (
+            assignment_value(n, &s, &r.perms.perms[g]),
+            assignment_value(n, &s, &best),
+        );
+        assert!(
+            got >= max - 1e-9 * max.abs().max(1.0),
+            "seed {seed}, group {}: ⟨P, S⟩ = {got} below the optimum {max}",
+            spec.groups[g]
+        );
+    }
+}
+
+#[test]
+fn converged_groups_are_coordinate_optima() {
+    let (a, b) = (resnet20(1, 11), resnet20(1, 12));
+    let spec = PermSpec::resnet20(&a).unwrap();
+    for seed in 0..3 {
+        check_coordinate_optimum(&spec, &a, &b, seed);
+    }
+    let (a, b) = (vgg(1, 4), vgg(2, 4));
+    let spec = PermSpec::vgg(&a).unwrap();
+    for seed in 0..3 {
+        check_coordinate_optimum(&spec, &a, &b, seed);
+    }
+    let (a, b) = (
+        portable_mlp(&[12, 24, 24, 24, 4], 2),
+        portable_mlp(&[12, 24, 24, 24, 4], 3),
+    );
+    let spec = PermSpec::mlp(&a, Layout::Torch).unwrap();
+    for seed in 0..3 {
+        check_coordinate_optimum(&spec, &a, &b, seed);
+    }
+}

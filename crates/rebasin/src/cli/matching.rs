@@ -4,17 +4,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
-use rebasin::am::{AmStatistic, activation_matching};
+use rebasin::am::{AmStatistic, activation_matching, activation_matching_cnn};
+use rebasin::cnn::Cnn;
 use rebasin::lap::LsapSolver;
 use rebasin::model::Model;
 use rebasin::nn::functional_check;
 use rebasin::perm::Perms;
 use rebasin::spec::PermSpec;
-use rebasin::ste::{SteParams, straight_through};
+use rebasin::ste::straight_through;
 use rebasin::wm::{Order, Precision, WmParams, WmReport, weight_matching};
 use serde_json::{Map, Value, json};
 
-use super::{DataArgs, SpecArgs, read_model, write_json};
+use super::{DIGITS_IMAGE, DataArgs, SpecArgs, SteArgs, read_model, write_json};
 
 #[derive(Debug, Args)]
 pub struct MatchArgs {
@@ -62,25 +63,16 @@ pub struct MatchArgs {
     #[arg(long)]
     report: Option<PathBuf>,
     /// Matching method: weight matching, activation matching or the
-    /// straight-through estimator (the last two need the built-in MLP and use
-    /// the training split of `--data`).
+    /// straight-through estimator. The last two use the training split of
+    /// `--data`. Activation matching needs the built-in MLP or the `vgg` or
+    /// `resnet20` preset (on 1×8×8 digits images). STE needs the built-in MLP.
     #[arg(long, value_enum, default_value_t = MethodArg::Wm)]
     method: MethodArg,
     /// Activation statistic of `--method am`.
     #[arg(long, value_enum, default_value_t = AmStatArg::Cross)]
     am_stat: AmStatArg,
-    /// STE: passes over the training rows.
-    #[arg(long, default_value_t = 20, allow_negative_numbers = true, value_parser = super::whole::<usize>)]
-    ste_epochs: usize,
-    /// STE: SGD learning rate.
-    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
-    ste_lr: f64,
-    /// STE: minibatch size (the last partial batch is dropped).
-    #[arg(long, default_value_t = 64, allow_negative_numbers = true, value_parser = super::whole::<usize>)]
-    ste_batch: usize,
-    /// STE: keep the permutations with the lowest logged loss (`best`) or the last.
-    #[arg(long, default_value = "best")]
-    keep: String,
+    #[command(flatten)]
+    ste: SteArgs,
     #[command(flatten)]
     data: DataArgs,
     /// Print the report as JSON on stdout.
@@ -262,33 +254,43 @@ fn data_driven_report(
 ) -> Result<WmReport> {
     let start = std::time::Instant::now();
     let data = a.data.load()?;
+    let cnn = match a.spec.spec.as_str() {
+        "vgg" => Some(Cnn::vgg as fn(_) -> _),
+        "resnet20" => Some(Cnn::resnet as fn(_) -> _),
+        _ => None,
+    };
     let perms = if a.method == MethodArg::Ste {
-        let keep_best = match a.keep.as_str() {
-            "best" => true,
-            "last" => false,
-            other => bail!("invalid --keep {other:?}: use best or last"),
-        };
-        let params = SteParams {
-            epochs: a.ste_epochs,
-            batch: a.ste_batch,
-            lr: a.ste_lr,
-            seed: a.seed,
-            keep_best,
-            ..SteParams::default()
-        };
+        if cnn.is_some() {
+            bail!(
+                "--method ste needs the built-in MLP; for --spec {} use --method wm or --method am",
+                a.spec.spec
+            );
+        }
+        let options = a.ste.options(a.seed)?;
         let (x, y) = (data.train_x.as_ref(), &data.train_y);
-        straight_through(spec, model_a, model_b, x, y, &params.check()?)?.perms
+        straight_through(spec, model_a, model_b, x, y, &options)?.perms
     } else {
         let statistic = match a.am_stat {
             AmStatArg::Cross => AmStatistic::Cross,
             AmStatArg::Pearson => AmStatistic::Pearson,
         };
         let x = data.train_x.as_ref();
-        activation_matching(model_a, model_b, x, statistic, &LsapSolver)?
+        match cnn {
+            Some(forward) => activation_matching_cnn(
+                spec,
+                (model_a, model_b),
+                forward,
+                x,
+                DIGITS_IMAGE,
+                statistic,
+                &LsapSolver,
+            )?,
+            None => activation_matching(model_a, model_b, x, statistic, &LsapSolver)?,
+        }
     };
     if perms.groups != spec.groups {
         bail!(
-            "activation matching and STE need the mlp spec, but the spec has groups {:?}",
+            "activation matching needs the mlp, vgg or resnet20 preset and STE the mlp preset, but the spec has groups {:?}",
             spec.groups
         );
     }

@@ -5,11 +5,15 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use rebasin::barrier::n_model_barrier;
-use rebasin::merge::{MergeMethod, MergeParams, merge_models};
+use rebasin::merge::{MergeMethod, MergeOptions, MergeParams, MergeReport, merge_models};
 use rebasin::model::Model;
+use rebasin::spec::PermSpec;
+use rebasin::ste_many::straight_through_many;
 use serde_json::{Value, json};
 
-use super::{BnArgs, DataArgs, Evaluator, SpecArgs, parse_dtype, read_model, set_float_dtype};
+use super::{
+    BnArgs, DataArgs, Evaluator, SpecArgs, SteArgs, parse_dtype, read_model, set_float_dtype,
+};
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -26,7 +30,8 @@ pub struct MergeArgs {
     /// Comma-separated weights summing to 1 (default 1/N each).
     #[arg(long, allow_hyphen_values = true)]
     weights: Option<String>,
-    /// Seed of the model order and the inner weight matching.
+    /// Seed of the model order and the inner weight matching, or of the STE
+    /// minibatches and weights.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = super::whole::<u64>)]
     seed: u64,
     /// Folder for the aligned copies π_i(θ_i), written as aligned_{i}.safetensors.
@@ -42,6 +47,8 @@ pub struct MergeArgs {
     data: DataArgs,
     #[command(flatten)]
     bn: BnArgs,
+    #[command(flatten)]
+    ste: SteArgs,
     /// Print the report as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -53,6 +60,9 @@ enum MethodArg {
     Mergemany,
     /// Align every model to the first one.
     ToFirst,
+    /// N-model straight-through estimator on the training split (built-in
+    /// MLP only).
+    Ste,
 }
 
 fn parse_weights(s: &str) -> Result<Vec<f64>> {
@@ -93,18 +103,22 @@ pub fn run(a: &MergeArgs) -> Result<()> {
     let spec = a.spec.resolve(&models[0])?;
     let params = MergeParams {
         method: match a.method {
-            MethodArg::Mergemany => MergeMethod::MergeMany,
             MethodArg::ToFirst => MergeMethod::ToFirst,
+            MethodArg::Mergemany | MethodArg::Ste => MergeMethod::MergeMany,
         },
         weights: a.weights.as_deref().map(parse_weights).transpose()?,
         seed: a.seed,
         ..MergeParams::default()
     };
     let options = params.check(models.len())?;
-    let report = merge_models(&spec, &models, &options)?;
-    let data = (a.evaluate || a.bn.bn_repair)
+    let ste = matches!(a.method, MethodArg::Ste);
+    let data = (a.evaluate || a.bn.bn_repair || ste)
         .then(|| a.data.load())
         .transpose()?;
+    let (report, ste_json) = match &data {
+        Some(d) if ste => ste_merge(a, &spec, &models, &options, d)?,
+        _ => (merge_models(&spec, &models, &options)?, Value::Null),
+    };
     let eval = data
         .as_ref()
         .map(|d| Evaluator::new(&a.spec, &a.bn, d))
@@ -132,6 +146,9 @@ pub fn run(a: &MergeArgs) -> Result<()> {
         "weights": report.weights, "rounds": report.rounds, "converged": report.converged,
         "perms": report.perms.iter().map(|p| p.to_json()["groups"].clone()).collect::<Vec<Value>>(),
     });
+    if !ste_json.is_null() {
+        json["ste"] = ste_json;
+    }
     if let Some(eval) = eval.as_ref().filter(|_| a.evaluate) {
         json["evaluation"] = evaluate(eval, &models, &report.merged, &report.weights)?;
     }
@@ -149,6 +166,36 @@ pub fn run(a: &MergeArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Aligns `models[1..]` to `models[0]` with the N-model STE on the training
+/// split and returns the merge report with the STE's steps and logged loss.
+fn ste_merge(
+    a: &MergeArgs,
+    spec: &PermSpec,
+    models: &[Model],
+    options: &MergeOptions,
+    data: &rebasin::data::Digits,
+) -> Result<(MergeReport, Value)> {
+    let ste = a.ste.options(a.seed)?;
+    let (x, y) = (data.train_x.as_ref(), &data.train_y);
+    let r = straight_through_many(spec, models, x, y, &ste)?;
+    let aligned: Vec<Model> = models
+        .iter()
+        .zip(&r.perms)
+        .map(|(m, p)| p.apply(spec, m))
+        .collect();
+    let refs: Vec<&Model> = aligned.iter().collect();
+    let report = MergeReport {
+        merged: Model::weighted_sum(&refs, options.weights()),
+        aligned,
+        perms: r.perms,
+        rounds: 1,
+        converged: true,
+        weights: options.weights().to_vec(),
+    };
+    let json = json!({"steps": r.steps, "logged_loss": r.logged_loss});
+    Ok((report, json))
 }
 
 /// The test-split evaluation as text: naive average and merged model beside

@@ -90,6 +90,43 @@ impl DataArgs {
     }
 }
 
+/// Options of the straight-through estimator.
+#[derive(Debug, Args)]
+struct SteArgs {
+    /// STE: passes over the training rows.
+    #[arg(long, default_value_t = 20, allow_negative_numbers = true, value_parser = whole::<usize>)]
+    ste_epochs: usize,
+    /// STE: SGD learning rate.
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
+    ste_lr: f64,
+    /// STE: minibatch size (the last partial batch is dropped).
+    #[arg(long, default_value_t = 64, allow_negative_numbers = true, value_parser = whole::<usize>)]
+    ste_batch: usize,
+    /// STE: keep the permutations with the lowest logged loss (`best`) or the last.
+    #[arg(long, default_value = "best")]
+    keep: String,
+}
+
+impl SteArgs {
+    /// Validates the options into STE hyper-parameters with `seed`.
+    fn options(&self, seed: u64) -> Result<rebasin::ste::SteOptions> {
+        let keep_best = match self.keep.as_str() {
+            "best" => true,
+            "last" => false,
+            other => bail!("invalid --keep {other:?}: use best or last"),
+        };
+        let params = rebasin::ste::SteParams {
+            epochs: self.ste_epochs,
+            batch: self.ste_batch,
+            lr: self.ste_lr,
+            seed,
+            keep_best,
+            ..rebasin::ste::SteParams::default()
+        };
+        Ok(params.check()?)
+    }
+}
+
 /// BatchNorm options of commands that evaluate models.
 #[derive(Debug, Args)]
 struct BnArgs {
