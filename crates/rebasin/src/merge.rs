@@ -41,8 +41,11 @@ pub enum MergeMethod {
     ToFirst,
 }
 
-// TODO: MergeMany's warm start (each model keeps its last π, as Ito et al. do)
-// and BatchNorm repair of the merged model.
+// NOTE: there is no separate warm start (`--warm`, each model keeping its last
+// π as Ito et al. do). Every inner matching starts from the identity on the
+// model as it was last permuted, exactly as the reference does, which already
+// is the last π in the original model's frame. BatchNorm repair of the merged
+// model lives in the CLI (`merge --bn-repair`).
 /// Unchecked merge hyper-parameters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MergeParams {
