@@ -22,27 +22,17 @@
 //! assert!((scores.me - 1.0).abs() < 1e-12);
 //! ```
 //!
-//! TODO: the model runner (cargo feature `models`, off by default) is not
-//! built yet. Next steps, in order:
-//! 1. Pin candle-core/candle-nn/candle-transformers 0.11.1, tokenizers 0.22.2
-//!    (`onig` only) and safetensors 0.8.0 as optional dependencies enabled by
-//!    `models`, so the default build stays faer-only.
-//! 2. `models/mod.rs`: the `HiddenStates` trait, whose forward pass hands each
-//!    requested layer's row-major f32 states to a sink one layer at a time.
-//!    `load_model` picks the architecture from GGUF `general.architecture` or
-//!    `config.json` `model_type`.
-//! 3. GPT-2 and GPT-NeoX forwards from safetensors, checked against committed
-//!    tiny random-weight fixtures made once by a Python script.
-//! 4. Llama from GGUF with interleaved RoPE and dequantised f32 weights, and a
-//!    byte-level BPE tokenizer built from the GGUF vocabulary and merges.
-//! 5. BERT with truncation and padding switched off after loading the
-//!    tokenizer.
-//! 6. `mnn score`, `diff-erank`, `info` and `tokenize` on top of
-//!    [`score_matrix`] and [`LayerProfile`], with resumable `samples.jsonl`
-//!    and an atomic `summary.csv`.
+//! The model runner (modules `models` and `runner`) sits behind the cargo feature
+//! `models` (candle, tokenizers, safetensors), off by default, so the default
+//! build stays faer-only. It runs Llama-family GGUF files, BERT, GPT-2 and
+//! GPT-NeoX on the CPU and hands each layer's states to [`score_matrix`].
+//!
+//! TODO: the `diff-erank`, `info` and `tokenize` commands, untrained-model
+//! initialisation and Qwen2 are not built yet.
 
 pub mod bench;
 mod error;
+pub mod io;
 mod limits;
 pub mod matrix;
 pub mod metrics;
@@ -50,6 +40,8 @@ pub mod metrics;
 pub mod models;
 pub mod npy;
 mod params;
+#[cfg(feature = "models")]
+pub mod runner;
 pub mod sampling;
 mod score;
 

@@ -3,6 +3,7 @@
 //! ```text
 //! mnn matrix --input hidden.npy --json
 //! mnn bench metrics --shapes 256x768,512x2048 --repeat 7 --out bench.jsonl
+//! mnn score --model SmolLM2-135M-Instruct.Q4_1.gguf --input texts.jsonl --field output
 //! ```
 //!
 //! Errors print one line `error: …` on stderr and exit with status 1; usage
@@ -43,6 +44,18 @@ enum Command {
     /// Benchmarks of the metric step.
     #[command(subcommand)]
     Bench(cli::bench::BenchCommand),
+    /// Scores every text of a JSONL file with one model (MNN, ME, loss).
+    #[cfg(feature = "models")]
+    Score(cli::score::ScoreArgs),
+    /// Scores one data set with several models and prints one row per model.
+    #[cfg(feature = "models")]
+    Compare(cli::compare::CompareArgs),
+    /// Needs a build with `--features models`.
+    #[cfg(not(feature = "models"))]
+    Score(cli::no_models::ModelArgs),
+    /// Needs a build with `--features models`.
+    #[cfg(not(feature = "models"))]
+    Compare(cli::no_models::ModelArgs),
 }
 
 fn main() {
@@ -58,6 +71,14 @@ fn main() {
     let result = match cli.command {
         Command::Matrix(args) => cli::matrix::run(&args),
         Command::Bench(command) => cli::bench::run(&command),
+        #[cfg(feature = "models")]
+        Command::Score(args) => cli::score::run(&args),
+        #[cfg(feature = "models")]
+        Command::Compare(args) => cli::compare::run(&args),
+        #[cfg(not(feature = "models"))]
+        Command::Score(args) => cli::no_models::run("score", &args),
+        #[cfg(not(feature = "models"))]
+        Command::Compare(args) => cli::no_models::run("compare", &args),
     };
     if let Err(e) = result {
         if is_broken_pipe(&e) {

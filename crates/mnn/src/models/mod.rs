@@ -8,9 +8,18 @@
 //! output of the final norm where the architecture has one.
 
 pub mod bert;
+pub mod gguf_dequant;
 pub mod gguf_llama;
+pub mod gguf_reader;
+pub mod gguf_tokenizer;
 pub mod gpt2;
 pub mod gpt_neox;
+pub mod hf_config;
+pub mod hf_layers;
+pub mod hf_tokenizer;
+pub mod hf_weights;
+
+use std::path::{Path, PathBuf};
 
 use crate::Error;
 
@@ -73,4 +82,137 @@ pub trait HiddenStates {
         layers: &LayerSel,
         sink: &mut StateSink<'_>,
     ) -> Result<(), Error>;
+
+    /// Mean next-token negative log-likelihood in nats over the N − 1
+    /// predictions of one text, from the `final` states of `ids` (row-major,
+    /// N × d) through the model's LM head. `None` when the model has no LM
+    /// head (encoders) or N < 2.
+    fn mean_next_token_nll(&self, ids: &[u32], final_states: &[f32]) -> Option<Result<f64, Error>> {
+        let _ = (ids, final_states);
+        None
+    }
+}
+
+/// How the GGUF runner stores matrix weights.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WeightMode {
+    /// Dequantised to f32 at load, multiplied with f32 matmuls.
+    #[default]
+    F32,
+    /// Kept in the file's block format and multiplied with candle's
+    /// quantised matmul (activations are quantised too, as llama.cpp does).
+    Quantized,
+}
+
+/// What to load: a `.gguf` file, or a folder with `config.json`, weights and
+/// a tokenizer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelSpec {
+    pub path: PathBuf,
+    /// `None` detects the architecture from the files.
+    pub arch: Option<Arch>,
+    /// Used by GGUF models only.
+    pub weights: WeightMode,
+}
+
+impl Arch {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::LlamaGguf => "llama-gguf",
+            Self::Bert => "bert",
+            Self::Gpt2 => "gpt2",
+            Self::GptNeox => "gpt-neox",
+        }
+    }
+
+    /// Parses a command-line name (`llama-gguf`, `bert`, `gpt2`, `gpt-neox`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::LlamaGguf, Self::Bert, Self::Gpt2, Self::GptNeox]
+            .into_iter()
+            .find(|arch| arch.name() == name)
+    }
+
+    /// Whether the model predicts the next token (so it has a loss).
+    pub fn is_causal(self) -> bool {
+        !matches!(self, Self::Bert)
+    }
+}
+
+/// Loads the model that `spec` names.
+///
+/// # Errors
+///
+/// [`Error::Model`] for a path that is neither a GGUF file nor a model
+/// folder, an unknown architecture, or a missing tensor;
+/// [`Error::Tokenizer`] when the tokenizer is missing.
+pub fn load_model(spec: &ModelSpec) -> Result<Box<dyn HiddenStates>, Error> {
+    let arch = match spec.arch {
+        Some(arch) => arch,
+        None => detect_arch(&spec.path)?,
+    };
+    tracing::info!(path = %spec.path.display(), arch = arch.name(), "loading model");
+    match arch {
+        Arch::LlamaGguf => gguf_llama::load_with(&spec.path, spec.weights),
+        Arch::Bert => bert::load(&spec.path),
+        Arch::Gpt2 => gpt2::load(&spec.path),
+        Arch::GptNeox => gpt_neox::load(&spec.path),
+    }
+}
+
+/// Detects the architecture from GGUF `general.architecture` or from
+/// `model_type` in the folder's `config.json`.
+///
+/// # Errors
+///
+/// [`Error::Model`] when the path is neither, or names an architecture the
+/// runner does not support.
+pub fn detect_arch(path: &Path) -> Result<Arch, Error> {
+    let fix = "pass a .gguf file or a model folder with config.json, or set --arch";
+    if path.is_dir() {
+        return detect_folder_arch(path, fix);
+    }
+    if !path.exists() {
+        return Err(gguf_reader::model_error(path, "not found", fix));
+    }
+    if !gguf_reader::is_gguf(path) {
+        return Err(gguf_reader::model_error(
+            path,
+            "is neither a GGUF file nor a model folder",
+            fix,
+        ));
+    }
+    let gguf = gguf_reader::GgufFile::open(path)?;
+    match gguf.string("general.architecture")? {
+        "llama" => Ok(Arch::LlamaGguf),
+        other => Err(gguf_reader::model_error(
+            path,
+            &format!("GGUF architecture {other:?} is not supported"),
+            "use a Llama-family GGUF file",
+        )),
+    }
+}
+
+fn detect_folder_arch(folder: &Path, fix: &str) -> Result<Arch, Error> {
+    let config_path = folder.join("config.json");
+    let text = std::fs::read_to_string(&config_path).map_err(|e| {
+        gguf_reader::model_error(&config_path, &format!("cannot be read ({e})"), fix)
+    })?;
+    let config: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        gguf_reader::model_error(&config_path, &format!("is not valid JSON ({e})"), fix)
+    })?;
+    let model_type = config
+        .get("model_type")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("(missing)");
+    match model_type {
+        "bert" => Ok(Arch::Bert),
+        "gpt2" => Ok(Arch::Gpt2),
+        "gpt_neox" => Ok(Arch::GptNeox),
+        other => Err(gguf_reader::model_error(
+            &config_path,
+            &format!("model_type {other:?} is not supported"),
+            "use a bert, gpt2 or gpt_neox model, or a Llama GGUF file",
+        )),
+    }
 }

@@ -1,0 +1,142 @@
+//! `mnn compare`: several models over one data set, one table row per model
+//! with MNN, ME, loss and perplexity of the `final` layer.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Args;
+use mnn::models::{ModelSpec, load_model};
+use mnn::runner::{LayerRow, ScoreParams, summarize};
+use serde::Serialize;
+
+use super::score::{
+    ScoreMetric, TextArgs, dataset_name, metric_opts, score_rows, select_rows, weights_of,
+};
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// Models to compare: `.gguf` files or model folders; repeat the option.
+    #[arg(long = "model", required = true)]
+    models: Vec<PathBuf>,
+    #[command(flatten)]
+    texts: TextArgs,
+}
+
+/// One model's row. `error` is set, and the values are empty, when the model
+/// could not be loaded.
+#[derive(Serialize)]
+struct CompareRow {
+    model: String,
+    arch: Option<String>,
+    dataset: String,
+    #[serde(flatten)]
+    summary: Option<LayerRow>,
+    load_s: f64,
+    error: Option<String>,
+}
+
+pub fn run(args: &CompareArgs) -> Result<()> {
+    let selected = [ScoreMetric::Mnn, ScoreMetric::Me, ScoreMetric::Loss];
+    let metrics = metric_opts(&selected, args.texts.entropy_method)?;
+    let rows = select_rows(&args.texts)?;
+    let row_refs: Vec<_> = rows.iter().collect();
+
+    let mut table = Vec::new();
+    for path in &args.models {
+        let spec = ModelSpec {
+            path: path.clone(),
+            arch: None,
+            weights: weights_of(args.texts.weights),
+        };
+        let start = Instant::now();
+        let mut row = CompareRow {
+            model: path.display().to_string(),
+            arch: None,
+            dataset: dataset_name(&args.texts.input),
+            summary: None,
+            load_s: 0.0,
+            error: None,
+        };
+        let mut model = match load_model(&spec) {
+            Ok(model) => model,
+            Err(error) => {
+                tracing::error!(model = %path.display(), %error, "model skipped");
+                row.error = Some(error.to_string());
+                table.push(row);
+                continue;
+            }
+        };
+        row.load_s = start.elapsed().as_secs_f64();
+        row.arch = Some(model.arch().name().to_string());
+        let params = ScoreParams {
+            max_tokens: args.texts.max_tokens,
+            all_layers: false,
+            loss: model.arch().is_causal(),
+        };
+        let records = score_rows(model.as_mut(), metrics, params, &row_refs, None)?;
+        row.summary = summarize(&records, true)
+            .into_iter()
+            .find(|s| s.layer == "final");
+        table.push(row);
+    }
+    print_table(&table, args.texts.json)
+}
+
+/// Returns the file name of a model file, or `parent/folder` for a model
+/// folder, whose own name is often just `model`.
+fn display_name(path: &std::path::Path) -> String {
+    let name = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    let file = name(path).unwrap_or_else(|| path.display().to_string());
+    match path.parent().and_then(name) {
+        Some(parent) if path.is_dir() => format!("{parent}/{file}"),
+        _ => file,
+    }
+}
+
+fn format_cell(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"))
+}
+
+fn print_table(table: &[CompareRow], json: bool) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut stdout, table)?;
+        writeln!(stdout)?;
+        return Ok(());
+    }
+    writeln!(
+        stdout,
+        "{:<40} {:<10} {:>7} {:>8} {:>8} {:>8} {:>10}",
+        "model", "arch", "scored", "MNN", "ME", "loss", "PPL"
+    )?;
+    for row in table {
+        let name = display_name(std::path::Path::new(&row.model));
+        match (&row.summary, &row.error) {
+            (Some(summary), _) => writeln!(
+                stdout,
+                "{:<40} {:<10} {:>7} {:>8} {:>8} {:>8} {:>10}",
+                name,
+                row.arch.as_deref().unwrap_or("-"),
+                summary.n_scored,
+                format_cell(summary.mnn_mean),
+                format_cell(summary.me_mean),
+                format_cell(summary.loss_mean),
+                summary
+                    .ppl
+                    .map_or_else(|| "-".to_string(), |v| format!("{v:.2}")),
+            )?,
+            (None, error) => writeln!(
+                stdout,
+                "{name:<40} error: {}",
+                error.as_deref().unwrap_or("no samples")
+            )?,
+        }
+    }
+    writeln!(
+        stdout,
+        "loss: mean over texts of the mean next-token NLL in nats; PPL = exp(loss)"
+    )?;
+    Ok(())
+}

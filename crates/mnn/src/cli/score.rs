@@ -1,0 +1,341 @@
+//! `mnn score`: MNN, Matrix Entropy and loss of one model over a JSONL file.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mnn::io::texts::{TextRow, read_texts};
+use mnn::models::{Arch, HiddenStates, ModelSpec, WeightMode, load_model};
+use mnn::runner::{LayerRow, SampleRecord, ScoreParams, Scorer, summarize};
+use mnn::{EntropyMethod, MetricOpts, MetricParams, MetricSet};
+use serde::Serialize;
+
+use super::matrix::EntropyMethodName;
+use super::score_out::{config_hash, prepare_out, write_run_json, write_summary_csv};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScoreMetric {
+    /// Matrix Nuclear-Norm.
+    Mnn,
+    /// Matrix Entropy, H and erank.
+    Me,
+    /// Mean next-token negative log-likelihood (causal models only).
+    Loss,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayersName {
+    /// Only the output of the final norm.
+    #[value(alias = "final")]
+    Last,
+    /// The embedding output, every block output, and `final`.
+    All,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WeightsName {
+    /// Dequantise GGUF weights to f32 at load (faster in candle 0.11.1).
+    F32,
+    /// Keep GGUF block formats and use quantised matmuls, as llama.cpp does.
+    Quantized,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArchName {
+    /// From GGUF `general.architecture` or `config.json` `model_type`.
+    Auto,
+    LlamaGguf,
+    Bert,
+    Gpt2,
+    GptNeox,
+}
+
+/// Options shared by `score` and `compare`: the texts and how to score them.
+#[derive(Args, Clone)]
+pub struct TextArgs {
+    /// JSONL file with one JSON object per line.
+    #[arg(long, visible_alias = "data")]
+    pub input: PathBuf,
+    /// Name of the string field to score in each line.
+    #[arg(long)]
+    pub field: String,
+    /// Tokens kept per text (the first ones); clamped to the model limit.
+    #[arg(long, default_value_t = 2048)]
+    pub max_tokens: usize,
+    /// Score only the first K rows.
+    #[arg(long, conflicts_with = "sample")]
+    pub limit: Option<usize>,
+    /// Score K rows drawn without replacement with `--seed`.
+    #[arg(long)]
+    pub sample: Option<usize>,
+    /// Seed of `--sample`; the scores themselves are deterministic.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Weight storage of GGUF models.
+    #[arg(long, value_enum, default_value = "f32")]
+    pub weights: WeightsName,
+    /// Route to the covariance spectrum for ME.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub entropy_method: EntropyMethodName,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ScoreArgs {
+    /// A `.gguf` file, or a folder with config.json, weights and a tokenizer.
+    #[arg(long)]
+    pub model: PathBuf,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub arch: ArchName,
+    #[command(flatten)]
+    pub texts: TextArgs,
+    /// Layers to score.
+    #[arg(long, value_enum, default_value = "last")]
+    pub layers: LayersName,
+    /// Metrics to compute, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "mnn,me")]
+    pub metrics: Vec<ScoreMetric>,
+    /// Output folder for run.json, samples.jsonl and summary.csv.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Continue the run in `--out`, skipping finished samples.
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
+    /// Overwrite the run files in a non-empty `--out`.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// One summary row with the run's identity, as printed and written.
+#[derive(Serialize)]
+pub struct SummaryLine {
+    pub model: String,
+    pub arch: String,
+    pub dataset: String,
+    pub field: String,
+    #[serde(flatten)]
+    pub row: LayerRow,
+    pub load_s: f64,
+    pub total_s: f64,
+    pub threads: usize,
+}
+
+pub fn run(args: &ScoreArgs) -> Result<()> {
+    let start = Instant::now();
+    let metrics = metric_opts(&args.metrics, args.texts.entropy_method)?;
+    let rows = select_rows(&args.texts)?;
+    let hash = config_hash(args);
+    let mut done = Vec::new();
+    if let Some(out) = &args.out {
+        done = prepare_out(out, args.resume, args.force, &hash)?;
+    }
+
+    let spec = ModelSpec {
+        path: args.model.clone(),
+        arch: arch_of(args.arch),
+        weights: weights_of(args.texts.weights),
+    };
+    let load_start = Instant::now();
+    let mut model = load_model(&spec)?;
+    let load_s = load_start.elapsed().as_secs_f64();
+    let loss = args.metrics.contains(&ScoreMetric::Loss) && model.arch().is_causal();
+    let params = ScoreParams {
+        max_tokens: args.texts.max_tokens,
+        all_layers: args.layers == LayersName::All,
+        loss,
+    };
+    if let Some(out) = &args.out {
+        write_run_json(out, args, &hash, model.as_ref(), &params, None)?;
+    }
+
+    let finished: BTreeSet<usize> = done.iter().map(|record| record.index).collect();
+    let todo: Vec<&TextRow> = rows
+        .iter()
+        .filter(|row| !finished.contains(&row.index))
+        .collect();
+    tracing::info!(total = rows.len(), resumed = finished.len(), "scoring");
+    let mut records = done;
+    let samples_path = args.out.as_ref().map(|out| out.join("samples.jsonl"));
+    records.extend(score_rows(
+        model.as_mut(),
+        metrics,
+        params.clone(),
+        &todo,
+        samples_path.as_deref(),
+    )?);
+
+    let mnn_selected = args.metrics.contains(&ScoreMetric::Mnn);
+    let lines: Vec<SummaryLine> = summarize(&records, mnn_selected)
+        .into_iter()
+        .map(|row| SummaryLine {
+            model: args.model.display().to_string(),
+            arch: model.arch().name().to_string(),
+            dataset: dataset_name(&args.texts.input),
+            field: args.texts.field.clone(),
+            row,
+            load_s,
+            total_s: start.elapsed().as_secs_f64(),
+            threads: candle_core::utils::get_num_threads(),
+        })
+        .collect();
+    if let Some(out) = &args.out {
+        write_summary_csv(&out.join("summary.csv"), &lines)?;
+        write_run_json(out, args, &hash, model.as_ref(), &params, Some(&lines))?;
+    }
+    print_summary(&lines, args.texts.json)
+}
+
+/// Validated metric options for the selected metrics.
+pub fn metric_opts(selected: &[ScoreMetric], method: EntropyMethodName) -> Result<MetricOpts> {
+    let params = MetricParams {
+        entropy_method: match method {
+            EntropyMethodName::Auto => EntropyMethod::Auto,
+            EntropyMethodName::Gram => EntropyMethod::Gram,
+            EntropyMethodName::Eigh => EntropyMethod::Eigh,
+            EntropyMethodName::Svd => EntropyMethod::Svd,
+        },
+        metrics: MetricSet {
+            mnn: selected.contains(&ScoreMetric::Mnn),
+            entropy: selected.contains(&ScoreMetric::Me),
+            nuclear: false,
+        },
+        ..MetricParams::default()
+    };
+    Ok(params.check()?)
+}
+
+pub fn arch_of(name: ArchName) -> Option<Arch> {
+    match name {
+        ArchName::Auto => None,
+        ArchName::LlamaGguf => Some(Arch::LlamaGguf),
+        ArchName::Bert => Some(Arch::Bert),
+        ArchName::Gpt2 => Some(Arch::Gpt2),
+        ArchName::GptNeox => Some(Arch::GptNeox),
+    }
+}
+
+pub fn weights_of(name: WeightsName) -> WeightMode {
+    match name {
+        WeightsName::F32 => WeightMode::F32,
+        WeightsName::Quantized => WeightMode::Quantized,
+    }
+}
+
+/// Reads the texts and applies `--limit` or `--sample`.
+pub fn select_rows(args: &TextArgs) -> Result<Vec<TextRow>> {
+    let rows = read_texts(&args.input, &args.field)?;
+    if let Some(limit) = args.limit {
+        return Ok(rows.into_iter().take(limit).collect());
+    }
+    if let Some(k) = args.sample {
+        let mut indices = mnn::sampling::sample_indices(rows.len(), k, args.seed)?;
+        indices.sort_unstable();
+        return Ok(indices.into_iter().map(|i| rows[i].clone()).collect());
+    }
+    Ok(rows)
+}
+
+/// Scores `rows` with a progress bar, appending each sample's records to
+/// `samples` (flushed per sample) when given.
+pub fn score_rows(
+    model: &mut dyn HiddenStates,
+    metrics: MetricOpts,
+    params: ScoreParams,
+    rows: &[&TextRow],
+    samples: Option<&Path>,
+) -> Result<Vec<SampleRecord>> {
+    let mut scorer = Scorer::new(model, metrics, params.check()?);
+    let mut file = match samples {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open {} for appending", path.display()))?,
+        ),
+        None => None,
+    };
+    let progress = progress_bar(rows.len());
+    let mut records = Vec::new();
+    for row in rows {
+        // Records are summarised as parsed back from their JSON lines, because
+        // serde_json's default float parsing may differ from the written value
+        // in the last bit. A resumed run, which reads its earlier records from
+        // samples.jsonl, then summarises exactly what an uninterrupted run does.
+        let mut lines = String::new();
+        for record in scorer.score(row) {
+            let line = serde_json::to_string(&record)?;
+            records.push(serde_json::from_str::<SampleRecord>(&line)?);
+            lines.push_str(&line);
+            lines.push('\n');
+        }
+        if let Some(file) = file.as_mut() {
+            file.write_all(lines.as_bytes())?;
+            file.flush()?;
+        }
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    Ok(records)
+}
+
+fn progress_bar(len: usize) -> ProgressBar {
+    let progress = ProgressBar::new(len as u64);
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        progress.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} texts, {eta} left") {
+        progress.set_style(style);
+    }
+    progress
+}
+
+/// Returns the file stem of the input, used as the data set name.
+pub fn dataset_name(path: &Path) -> String {
+    path.file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn format_cell(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"))
+}
+
+fn print_summary(lines: &[SummaryLine], json: bool) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut stdout, lines)?;
+        writeln!(stdout)?;
+        return Ok(());
+    }
+    writeln!(
+        stdout,
+        "layer    n  scored  nan  empty  skipped  mean_tokens  mnn     me      loss    tokens/s"
+    )?;
+    for line in lines {
+        let row = &line.row;
+        writeln!(
+            stdout,
+            "{:<6} {:>4} {:>6} {:>4} {:>6} {:>8}  {:>11}  {}  {}  {}  {}",
+            row.layer,
+            row.n_samples,
+            row.n_scored,
+            row.n_nan,
+            row.n_empty,
+            row.n_skipped,
+            format_cell(row.mean_tokens),
+            format_cell(row.mnn_mean),
+            format_cell(row.me_mean),
+            format_cell(row.loss_mean),
+            row.tokens_per_s
+                .map_or_else(|| "-".to_string(), |v| format!("{v:.1}")),
+        )?;
+    }
+    Ok(())
+}

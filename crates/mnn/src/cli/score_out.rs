@@ -1,0 +1,222 @@
+//! The files of a `mnn score --out DIR` run. `run.json` and `summary.csv` are
+//! replaced atomically. `samples.jsonl` is appended one sample at a time, and
+//! `--resume` drops a partial sample left by an interrupted run.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use mnn::io::atomic::write_atomic;
+use mnn::models::HiddenStates;
+use mnn::runner::{SampleRecord, ScoreParams};
+use sha2::{Digest, Sha256};
+
+use super::score::{LayersName, ScoreArgs, SummaryLine, arch_of, weights_of};
+
+/// Checks `out` and returns the finished records of a resumed run.
+pub fn prepare_out(out: &Path, resume: bool, force: bool, hash: &str) -> Result<Vec<SampleRecord>> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let non_empty = std::fs::read_dir(out)?.next().is_some();
+    if force {
+        for name in ["run.json", "samples.jsonl", "summary.csv"] {
+            let _ = std::fs::remove_file(out.join(name));
+        }
+        return Ok(Vec::new());
+    }
+    if !resume {
+        if non_empty {
+            bail!(
+                "output folder {} is not empty; pass --resume to continue it or --force to overwrite it",
+                out.display()
+            );
+        }
+        return Ok(Vec::new());
+    }
+    check_resume_hash(out, hash)?;
+    read_finished(&out.join("samples.jsonl"))
+}
+
+fn check_resume_hash(out: &Path, hash: &str) -> Result<()> {
+    let path = out.join("run.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let run: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not valid JSON", path.display()))?;
+    let previous = run.get("config_hash").and_then(serde_json::Value::as_str);
+    if previous.is_some_and(|previous| previous != hash) {
+        bail!(
+            "{} was written with other options (config hash {}); rerun with the same options or use --force",
+            path.display(),
+            previous.unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// Keeps the records of samples whose `final` line was written, and rewrites
+/// the file without any partial sample left by an interrupted run.
+fn read_finished(path: &Path) -> Result<Vec<SampleRecord>> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(Vec::new());
+    };
+    let parsed: Vec<SampleRecord> = text
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let finished: BTreeSet<usize> = parsed
+        .iter()
+        .filter(|record| record.layer == "final")
+        .map(|record| record.index)
+        .collect();
+    let kept: Vec<SampleRecord> = parsed
+        .into_iter()
+        .filter(|record| finished.contains(&record.index))
+        .collect();
+    let mut content = String::new();
+    for record in &kept {
+        content.push_str(&serde_json::to_string(record)?);
+        content.push('\n');
+    }
+    if content != text {
+        write_atomic(path, content.as_bytes())?;
+    }
+    Ok(kept)
+}
+
+/// Hashes (sha256) the options that change the scores, so `--resume` can reject a
+/// run started with other options. The row selection (`--limit`, `--sample`,
+/// `--seed`) is left out, so a resumed run may cover more rows.
+pub fn config_hash(args: &ScoreArgs) -> String {
+    let options = serde_json::json!({
+        "model": args.model,
+        "arch": format!("{:?}", arch_of(args.arch)),
+        "input": args.texts.input,
+        "field": args.texts.field,
+        "max_tokens": args.texts.max_tokens,
+        "weights": format!("{:?}", weights_of(args.texts.weights)),
+        "entropy_method": format!("{:?}", args.texts.entropy_method as u8),
+        "layers": args.layers == LayersName::All,
+        "metrics": args.metrics.iter().map(|m| *m as u8).collect::<Vec<_>>(),
+    });
+    hex(&Sha256::digest(options.to_string().as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Returns the sha256 of a file, or `None` for a folder or an unreadable file.
+fn file_sha256(path: &Path) -> Option<String> {
+    let mut file = std::fs::File::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let read = std::io::Read::read(&mut file, &mut buffer).ok()?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+    }
+    Some(hex(&hasher.finalize()))
+}
+
+fn unix_seconds() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |elapsed| elapsed.as_secs_f64())
+}
+
+pub fn write_run_json(
+    out: &Path,
+    args: &ScoreArgs,
+    hash: &str,
+    model: &dyn HiddenStates,
+    params: &ScoreParams,
+    summary: Option<&[SummaryLine]>,
+) -> Result<()> {
+    let run = serde_json::json!({
+        "command": std::env::args().collect::<Vec<_>>(),
+        "config_hash": hash,
+        "options": params,
+        "model": {
+            "path": args.model,
+            "sha256": file_sha256(&args.model),
+            "arch": model.arch().name(),
+            "hidden_size": model.hidden_size(),
+            "n_layers": model.n_layers(),
+            "max_positions": model.max_positions(),
+        },
+        "data": {
+            "path": args.texts.input,
+            "sha256": file_sha256(&args.texts.input),
+            "field": args.texts.field,
+        },
+        "crate_version": env!("CARGO_PKG_VERSION"),
+        "threads": candle_core::utils::get_num_threads(),
+        "time_unix_s": unix_seconds(),
+        "finished": summary.is_some(),
+        "summary": summary,
+    });
+    let text = serde_json::to_string_pretty(&run)?;
+    Ok(write_atomic(&out.join("run.json"), text.as_bytes())?)
+}
+
+const CSV_HEADER: &str = "model,arch,dataset,field,layer,n_samples,n_scored,n_nan,n_empty,\
+n_truncated,mean_tokens,mnn_mean,me_mean,h_mean_nats,erank_of_mean_h,loss_mean,ppl,load_s,\
+tokenize_s,forward_s,mnn_s,me_s,total_s,tokens_per_s,threads,n_skipped";
+
+fn cell(value: Option<f64>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+pub fn write_summary_csv(path: &Path, lines: &[SummaryLine]) -> Result<()> {
+    let mut csv = String::from(CSV_HEADER);
+    csv.push('\n');
+    for line in lines {
+        let row = &line.row;
+        let cells = [
+            csv_field(&line.model),
+            line.arch.clone(),
+            csv_field(&line.dataset),
+            csv_field(&line.field),
+            row.layer.clone(),
+            row.n_samples.to_string(),
+            row.n_scored.to_string(),
+            row.n_nan.to_string(),
+            row.n_empty.to_string(),
+            row.n_truncated.to_string(),
+            cell(row.mean_tokens),
+            cell(row.mnn_mean),
+            cell(row.me_mean),
+            cell(row.h_mean_nats),
+            cell(row.erank_of_mean_h),
+            cell(row.loss_mean),
+            cell(row.ppl),
+            line.load_s.to_string(),
+            row.tokenize_s.to_string(),
+            row.forward_s.to_string(),
+            row.mnn_s.to_string(),
+            row.me_s.to_string(),
+            line.total_s.to_string(),
+            cell(row.tokens_per_s),
+            line.threads.to_string(),
+            row.n_skipped.to_string(),
+        ];
+        csv.push_str(&cells.join(","));
+        csv.push('\n');
+    }
+    Ok(write_atomic(path, csv.as_bytes())?)
+}

@@ -1,0 +1,4 @@
+//! Reading texts and writing run records.
+
+pub mod atomic;
+pub mod texts;
