@@ -163,6 +163,15 @@ struct FitArgs {
     data: DataArgs,
     /// Method: lasso, lasso-cv, omp, fs, iht, cosamp, with +refit or +threshold;
     /// lasso-cv+relaxed cross-validates the refitted Lasso (for support recovery).
+    ///
+    /// Plain lasso-cv follows scikit-learn's LassoCV: it takes the α of least
+    /// cross-validated error of the shrunken Lasso. That α is small, because a
+    /// small α shrinks the true coefficients less, so the fit keeps false
+    /// positives and does not recover the support even when the design is easy.
+    /// To recover the support use lasso-cv+relaxed, omp or fs with --k, or
+    /// +threshold with --k. lasso-cv+relaxed scores each α by the held-out
+    /// error of the least-squares refit on the Lasso support and takes the
+    /// largest α within one standard error of the best.
     #[arg(long)]
     method: String,
     /// Sparsity k (greedy methods and +threshold; --threshold sets it too).

@@ -8,13 +8,15 @@
 //! Outer loop (as in celer and skglm): recompute r exactly, compute Xᵀr and
 //! the duality gap of [`super::gap`] over all columns, and stop at relative
 //! gap ≤ tol. Otherwise it screens columns by the gap-safe test and builds a
-//! working set of max(10, 2·nnz) columns, at least twice the previous size
-//! when the support did not grow (see [`super::working_set`]). Cyclic
+//! working set of max(10, 2·nnz) columns (see [`super::working_set`]). Only
+//! when the support did not grow and the outer gap fell by less than half
+//! since the last outer step does the set double instead. Cyclic
 //! coordinate descent then runs on the working set until its own gap is
 //! below 0.3 × the outer gap.
 //! Every 5 sweeps the last iterates are extrapolated ([`super::anderson`]),
-//! and every 10 sweeps the exact minimiser on the current sign pattern is
-//! tried ([`super::newton`]); either point is kept only when it lowers the
+//! and every 10 sweeps the exact minimiser on the current sign pattern, or
+//! the step towards it cut at the first sign change, is tried
+//! ([`super::newton`]); either point is kept only when it lowers the
 //! objective. So the final certificate is always the duality gap over all
 //! columns.
 //!
@@ -43,6 +45,12 @@ const MIN_WORKING_SET: usize = 10;
 const ANDERSON_DEPTH: usize = 5;
 /// Sweeps between two attempts of the sign-fixed least-squares step.
 const NEWTON_PERIOD: usize = 10;
+/// The working set doubles only when the outer gap stays above this fraction
+/// of the previous outer gap. Otherwise it contains 2·nnz columns, as in skglm.
+const STALL_FRACTION: f64 = 0.5;
+/// Limit on consecutive sign-fixed steps, each on the face left by the
+/// previous truncated step.
+const MAX_FACE_STEPS: usize = 20;
 /// Limit on sweeps per working-set problem. On near-duplicate columns the
 /// working-set gap can stall while the gap over all columns is already below
 /// tol, which only the outer loop checks.
@@ -85,6 +93,7 @@ pub fn coordinate_descent(
     let p0 = dot(y, y) / (2.0 * n);
     let mut epochs = 0;
     let mut ws_size = 0;
+    let mut previous_gap = f64::INFINITY;
 
     loop {
         zero_screened(&mut w, &alive);
@@ -110,12 +119,14 @@ pub fn coordinate_descent(
             .filter(|(v, a)| **a && **v != 0.0)
             .count();
         let requested = MIN_WORKING_SET.max(2 * nnz);
-        ws_size = if requested > ws_size {
+        let stalled = g.gap_abs > STALL_FRACTION * previous_gap;
+        ws_size = if requested > ws_size || !stalled {
             requested
         } else {
             2 * ws_size
         };
         ws_size = ws_size.min(x.ncols());
+        previous_gap = g.gap_abs;
         let ws = select(&point, &norms, &w, &alive, ws_size);
         if ws.is_empty() {
             // Every column was screened, so w = 0 is optimal up to rounding.
@@ -173,7 +184,11 @@ impl InnerProblem<'_> {
                 break;
             }
             if epochs % NEWTON_PERIOD == 0 {
-                self.try_sign_fixed_step(w, r);
+                // A sweep costs about 4·|W|·N flops. Each attempt may spend as
+                // much as the sweeps so far, so that a large active set gets
+                // face steps only once the sweeps stall.
+                let budget = 4 * epochs * self.ws.len() * self.y.len();
+                self.try_sign_fixed_step(w, r, budget);
             }
         }
         epochs
@@ -198,26 +213,44 @@ impl InnerProblem<'_> {
         }
     }
 
-    /// Replaces (w, r) by the minimiser on the current face (see
-    /// [`super::newton`]) when it exists and lowers the objective.
-    fn try_sign_fixed_step(&self, w: &mut [f64], r: &mut Vec<f64>) {
-        let active: Vec<usize> = self.ws.iter().copied().filter(|&j| w[j] != 0.0).collect();
-        // The step costs about |A|²·N flops and the sweeps since the last
-        // attempt about 4·NEWTON_PERIOD·|W|·N: skip it when it would cost more.
-        if active.len() * active.len() > 4 * NEWTON_PERIOD * self.ws.len() {
-            return;
-        }
-        let Some(v) = sign_fixed_step(self.x, self.y, w, &active, self.n_alpha) else {
-            return;
-        };
-        let mut w_new = w.to_vec();
-        for (&j, &vj) in active.iter().zip(&v) {
-            w_new[j] = vj;
-        }
-        let r_new = residual(self.x, self.y, &w_new);
-        if self.objective(&w_new, &r_new) < self.objective(w, r) {
+    /// Replaces (w, r) by the minimiser on the current face, or by the step
+    /// towards it truncated at the face's boundary (see [`super::newton`]),
+    /// when it exists and lowers the objective. A truncated step drops one
+    /// coordinate from the face, so the step is repeated on the smaller face,
+    /// up to [`MAX_FACE_STEPS`] times and while the estimated cost stays
+    /// within `budget` flops.
+    fn try_sign_fixed_step(&self, w: &mut [f64], r: &mut Vec<f64>, budget: usize) {
+        let n = self.y.len();
+        let mut spent = 0;
+        for _ in 0..MAX_FACE_STEPS {
+            let active: Vec<usize> = self.ws.iter().copied().filter(|&j| w[j] != 0.0).collect();
+            // Gram matrix |A|²·N flops, then Cholesky |A|³/3. With |A| ≥ N
+            // the Gram matrix is singular and no step exists.
+            let m = active.len();
+            if m >= n {
+                return;
+            }
+            spent += m * m * n + m * m * m / 3;
+            if spent > budget {
+                return;
+            }
+            let Some(v) = sign_fixed_step(self.x, self.y, w, &active, self.n_alpha) else {
+                return;
+            };
+            let truncated = v.contains(&0.0);
+            let mut w_new = w.to_vec();
+            for (&j, &vj) in active.iter().zip(&v) {
+                w_new[j] = vj;
+            }
+            let r_new = residual(self.x, self.y, &w_new);
+            if self.objective(&w_new, &r_new) >= self.objective(w, r) {
+                return;
+            }
             w.copy_from_slice(&w_new);
             *r = r_new;
+            if !truncated {
+                return;
+            }
         }
     }
 
