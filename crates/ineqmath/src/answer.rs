@@ -54,6 +54,10 @@ pub struct AnswerEval {
     pub rules: Rules,
     /// The judge mode.
     pub mode: AnswerMode,
+    /// The LLM exchange that decided, in `hybrid` and `llm` modes: model,
+    /// template, template_sha256, request_sha256, cache_hit, reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm: Option<serde_json::Value>,
 }
 
 /// Judges one record against its gold answer under the deterministic rules.
@@ -81,6 +85,7 @@ pub fn judge_record(
         abs_diff: None,
         rules,
         mode: AnswerMode::Det,
+        llm: None,
     };
     if sentence.is_empty() {
         return eval;
@@ -170,5 +175,6 @@ pub fn missing_eval(
         abs_diff: None,
         rules,
         mode: AnswerMode::Det,
+        llm: None,
     }
 }

@@ -128,6 +128,25 @@ pub enum Error {
         /// Its split.
         split: String,
     },
+
+    /// A prompt template is unknown or lacks a placeholder.
+    #[error("prompt template {name}: {problem}")]
+    Template {
+        /// The template name.
+        name: String,
+        /// What is wrong and the fix.
+        problem: String,
+    },
+
+    /// A setting or input that the command cannot use; the message names the
+    /// value and the fix.
+    #[error("{0}")]
+    Invalid(String),
+
+    /// A call to the chat API failed (see [`crate::llm::LlmError`]).
+    #[cfg(feature = "llm")]
+    #[error(transparent)]
+    Llm(#[from] crate::llm::LlmError),
 }
 
 /// The result type of the library.

@@ -7,26 +7,37 @@
 //! LaTeX and compared as exact rationals where possible, by proven
 //! irrationality, or numerically at a precision that grows with the input.
 //!
-//! TODO: the LLM layer (bound-extraction fallback in `hybrid` and `llm` modes,
-//! the toy-case, logical-gap, numerical-approximation and numerical-computation
-//! step judges over an OpenAI-compatible API), the solver runner, the step and
-//! overall columns of the report, and the llama-server build script.
+//! With the default feature `llm`, it also talks to any OpenAI-compatible chat
+//! server: the solver runner ([`solve`]), the four step-wise judges
+//! ([`steps`]) and the LLM fallback of the answer judge ([`hybrid`]), all with
+//! a disk cache, retries and rate limits ([`llm`]).
 
 pub mod answer;
 pub mod bound;
+pub mod calc;
 pub mod data;
 pub mod error;
+#[cfg(feature = "llm")]
+pub mod hybrid;
 pub mod latex;
 pub mod leaderboard;
+#[cfg(feature = "llm")]
+pub mod llm;
 pub mod locate;
 pub mod method;
+pub mod prompts;
 pub mod pytext;
 pub mod relation;
 pub mod report;
 pub mod rules;
 pub mod run;
 pub mod score;
+#[cfg(feature = "llm")]
+pub mod solve;
 pub mod stats;
+pub mod step_eval;
+#[cfg(feature = "llm")]
+pub mod steps;
 pub mod value;
 
 pub use answer::{AnswerEval, AnswerMode, judge_record};

@@ -5,6 +5,9 @@
 //! ineqmath equiv 'C=\frac{1}{\sqrt2}' 'C=\frac{\sqrt2}{2}'
 //! ineqmath extract --type relation --parity --text 'answer is (D) since x = 1'
 //! ineqmath bench --results dev-responses/zero-shot.json --repeat 200
+//! ineqmath solve --problems dev.json --base-url http://127.0.0.1:8080/v1 --model m --out run/results.jsonl
+//! ineqmath judge --results run/results.json --base-url http://127.0.0.1:8080/v1 --model m --out run/step_eval.jsonl
+//! ineqmath report --answer out/answer_eval.jsonl --steps run/step_eval.jsonl --format markdown
 //! ```
 //!
 //! Errors print one line `error: …` on stderr and exit with status 1.
@@ -15,6 +18,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+#[cfg(feature = "llm")]
+use ineqmath::answer::AnswerMode;
 use ineqmath::data::{ProblemType, load_problems, load_responses};
 use ineqmath::method::Method;
 use ineqmath::run::{ScoreOptions, ScoreRun, score_file};
@@ -23,6 +28,9 @@ use ineqmath::{
     BoundExtraction, Rules, equivalent_str, extract_bound_with, extract_relation, judge_record,
     locate_answer,
 };
+
+#[cfg(feature = "llm")]
+mod cli_llm;
 
 #[derive(Parser)]
 #[command(
@@ -48,8 +56,18 @@ enum Command {
     /// Summarizes the data files.
     #[command(subcommand)]
     Data(DataCommand),
-    /// Writes a leaderboard-schema report from answer_eval.jsonl.
+    /// Writes a leaderboard-schema report from answer_eval.jsonl (and step_eval.jsonl).
     Report(ReportArgs),
+    /// Sends problems to a model and writes the responses resumably.
+    #[cfg(feature = "llm")]
+    Solve(cli_llm::SolveArgs),
+    /// Runs the step judges (toy case, logical gap, approximation, computation).
+    #[cfg(feature = "llm")]
+    Judge(cli_llm::JudgeArgs),
+    /// Lists, prints or hashes the prompt templates.
+    #[cfg(feature = "llm")]
+    #[command(subcommand)]
+    Prompts(cli_llm::PromptsCommand),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -63,6 +81,10 @@ struct ReportArgs {
     /// Per-item verdicts written by `score --out-dir`.
     #[arg(long)]
     answer: PathBuf,
+    /// Step verdicts written by `judge --out`; adds the step columns and
+    /// overall accuracy.
+    #[arg(long)]
+    steps: Option<PathBuf>,
     /// Model name for the `Model` field.
     #[arg(long, default_value = "unknown")]
     model_name: String,
@@ -98,20 +120,20 @@ struct StatsArgs {
 enum JudgeMode {
     /// Deterministic rules, no LLM.
     Det,
-    /// Deterministic rules with an LLM fallback (not available yet).
+    /// Deterministic rules; an LLM reads the items no rule can read.
     Hybrid,
-    /// LLM extraction and comparison of every bound answer (not available yet).
+    /// An LLM extracts every bound answer and decides equivalence.
     Llm,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum TypeName {
+pub(crate) enum TypeName {
     Bound,
     Relation,
 }
 
 #[derive(Args)]
-struct CommonArgs {
+pub(crate) struct CommonArgs {
     /// Print one JSON object on stdout.
     #[arg(long)]
     json: bool,
@@ -142,6 +164,9 @@ struct ScoreArgs {
     /// Write answer_eval.jsonl and scores.json into this folder.
     #[arg(long)]
     out_dir: Option<PathBuf>,
+    #[cfg(feature = "llm")]
+    #[command(flatten)]
+    llm: cli_llm::LlmArgs,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -204,6 +229,12 @@ fn main() {
         Command::Bench(args) => run_bench(&args),
         Command::Data(DataCommand::Stats(args)) => run_stats(&args),
         Command::Report(args) => run_report(&args),
+        #[cfg(feature = "llm")]
+        Command::Solve(args) => cli_llm::run_solve(&args),
+        #[cfg(feature = "llm")]
+        Command::Judge(args) => cli_llm::run_judge(&args),
+        #[cfg(feature = "llm")]
+        Command::Prompts(command) => cli_llm::run_prompts(&command),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
@@ -215,15 +246,16 @@ fn rules(parity: bool) -> Rules {
     if parity { Rules::Parity } else { Rules::Strict }
 }
 
-fn print(text: &str) -> Result<()> {
+pub(crate) fn print(text: &str) -> Result<()> {
     std::io::stdout().write_all(text.as_bytes())?;
     Ok(())
 }
 
 fn run_score(args: &ScoreArgs) -> Result<()> {
+    #[cfg(not(feature = "llm"))]
     if args.answer_judge != JudgeMode::Det {
         bail!(
-            "--answer-judge hybrid and llm need the LLM layer, which this build lacks; use --answer-judge det"
+            "--answer-judge hybrid and llm need the LLM layer, which this build lacks (feature `llm`); use --answer-judge det"
         );
     }
     let options = ScoreOptions {
@@ -234,7 +266,18 @@ fn run_score(args: &ScoreArgs) -> Result<()> {
         check_outputs_not_inputs(dir, args)?;
     }
     tracing::info!(results = %args.results.display(), rules = options.rules.name(), "scoring started");
-    let run = score_file(&args.results, args.gold.as_deref(), options)?;
+    #[allow(unused_mut)]
+    let mut run = score_file(&args.results, args.gold.as_deref(), options)?;
+    #[cfg(feature = "llm")]
+    match args.answer_judge {
+        JudgeMode::Det => {}
+        JudgeMode::Hybrid => {
+            cli_llm::apply_answer_llm(&mut run, &args.llm, AnswerMode::Hybrid, args.common.seed)?
+        }
+        JudgeMode::Llm => {
+            cli_llm::apply_answer_llm(&mut run, &args.llm, AnswerMode::Llm, args.common.seed)?
+        }
+    }
     tracing::info!(
         items = run.evals.len(),
         skipped = run.skipped.len(),
@@ -530,7 +573,9 @@ fn run_stats(args: &StatsArgs) -> Result<()> {
 
 fn run_report(args: &ReportArgs) -> Result<()> {
     if let Some(out) = &args.out {
-        datasets::check_not_input(out, std::slice::from_ref(&args.answer))?;
+        let mut inputs = vec![args.answer.clone()];
+        inputs.extend(args.steps.clone());
+        datasets::check_not_input(out, &inputs)?;
     }
     let evals = ineqmath::report::read_answer_eval(&args.answer)?;
     if evals.is_empty() {
@@ -543,7 +588,11 @@ fn run_report(args: &ReportArgs) -> Result<()> {
         model: args.model_name.clone(),
         max_tokens: args.max_tokens,
     };
-    let report = ineqmath::report::build_report(&args.answer, &evals, &info);
+    let steps = match &args.steps {
+        Some(path) => ineqmath::step_eval::read_step_eval(path)?,
+        None => Vec::new(),
+    };
+    let report = ineqmath::report::build_report(&args.answer, &evals, &steps, &info);
     let text = match (args.format, args.common.json) {
         (ReportFormat::Markdown, false) => ineqmath::report::markdown(&report),
         _ => format!("{}\n", serde_json::to_string_pretty(&report)?),

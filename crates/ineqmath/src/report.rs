@@ -1,4 +1,6 @@
-//! Reports in the leaderboard schema from per-item answer verdicts.
+//! Reports in the leaderboard schema from per-item answer verdicts and, when
+//! given, step-judge verdicts. Overall accuracy (`all_true`) counts the items
+//! whose answer is correct and that pass all four step judges.
 
 use std::path::Path;
 
@@ -11,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::leaderboard::{Cell, GroupCells};
 use crate::method::Method;
 use crate::score::method_counts;
+use crate::step_eval::{StepKind, StepVerdict};
 
 /// Metadata of the leaderboard entry.
 #[derive(Clone, Debug, Default)]
@@ -32,9 +35,16 @@ pub struct Report {
     pub run: Value,
     /// Mode, rules, methods, LLM calls, unparsed and error counts.
     pub answer_judge: Value,
-    /// The leaderboard entry; step-judge keys and `all_true` are omitted
-    /// because no step verdicts exist yet.
+    /// Per step judge: model, template sha256, calls, cache hits, parse
+    /// failures and transport errors (absent without step verdicts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_judges: Option<Value>,
+    /// The leaderboard entry; a step key appears only when verdicts of that
+    /// judge exist, `all_true` only when all four do.
     pub leaderboard: Map<String, Value>,
+    /// Answer accuracy minus overall accuracy, in points (with `all_true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drop: Option<f64>,
 }
 
 /// Reads `answer_eval.jsonl`.
@@ -61,13 +71,16 @@ pub fn read_answer_eval(path: &Path) -> Result<Vec<AnswerEval>> {
 
 /// Counts answer accuracy in the leaderboard's cells (accuracy rounded to 1 decimal).
 pub fn answer_cells(evals: &[AnswerEval]) -> GroupCells {
+    group_cells(evals, |e| e.is_correct)
+}
+
+/// Cells of a per-item predicate over the items of `evals`.
+fn group_cells(evals: &[AnswerEval], pass: impl Fn(&AnswerEval) -> bool) -> GroupCells {
     let cell = |filter: &dyn Fn(&AnswerEval) -> bool| {
         let (correct, n) = evals
             .iter()
             .filter(|e| filter(e))
-            .fold((0u64, 0u64), |(c, n), e| {
-                (c + u64::from(e.is_correct), n + 1)
-            });
+            .fold((0u64, 0u64), |(c, n), e| (c + u64::from(pass(e)), n + 1));
         Cell {
             correct,
             incorrect: n - correct,
@@ -81,14 +94,82 @@ pub fn answer_cells(evals: &[AnswerEval]) -> GroupCells {
     }
 }
 
-/// Builds the report of a verdict file.
-pub fn build_report(source: &Path, evals: &[AnswerEval], info: &RunInfo) -> Report {
+/// Maps each item to whether it passes judge `kind`; an item without a verdict fails.
+fn passes(steps: &[StepVerdict], kind: StepKind) -> std::collections::HashMap<&str, bool> {
+    steps
+        .iter()
+        .filter(|v| v.kind == kind)
+        .map(|v| (v.data_id.as_str(), v.pass))
+        .collect()
+}
+
+/// Adds the step cells, `all_true` and the drop; returns the drop.
+fn add_step_cells(
+    leaderboard: &mut Map<String, Value>,
+    evals: &[AnswerEval],
+    steps: &[StepVerdict],
+) -> Option<f64> {
+    let tables: Vec<(StepKind, std::collections::HashMap<&str, bool>)> = StepKind::ALL
+        .into_iter()
+        .map(|k| (k, passes(steps, k)))
+        .filter(|(_, t)| !t.is_empty())
+        .collect();
+    for (kind, table) in &tables {
+        let cells = group_cells(evals, |e| table.get(e.data_id.as_str()) == Some(&true));
+        leaderboard.insert(kind.key().into(), json!(cells));
+    }
+    if tables.len() < StepKind::ALL.len() {
+        return None;
+    }
+    let overall = group_cells(evals, |e| {
+        e.is_correct
+            && tables
+                .iter()
+                .all(|(_, t)| t.get(e.data_id.as_str()) == Some(&true))
+    });
+    let drop = answer_cells(evals).total.accuracy - overall.total.accuracy;
+    leaderboard.insert("all_true".into(), json!(overall));
+    Some(crate::score::py_round(drop, 1))
+}
+
+/// Per-judge counts of the step verdicts.
+fn step_summary(steps: &[StepVerdict]) -> Value {
+    let mut out = Map::new();
+    for kind in StepKind::ALL {
+        let of: Vec<&StepVerdict> = steps.iter().filter(|v| v.kind == kind).collect();
+        let Some(first) = of.first() else { continue };
+        let count = |f: &dyn Fn(&StepVerdict) -> bool| of.iter().filter(|v| f(v)).count();
+        out.insert(
+            kind.key().into(),
+            json!({
+                "model": first.model, "template": first.template,
+                "template_sha256": first.template_sha256,
+                "calls": of.iter().map(|v| v.attempts as usize).sum::<usize>(),
+                "cache_hits": count(&|v| v.cache_hit),
+                "parse_failures": count(&|v| !v.parse_ok && v.error.is_none()),
+                "transport_errors": count(&|v| v.error.is_some()),
+                "dropped_checks": of.iter().map(|v| v.dropped_checks).sum::<usize>(),
+            }),
+        );
+    }
+    Value::Object(out)
+}
+
+/// Builds the report of a verdict file and optional step verdicts.
+pub fn build_report(
+    source: &Path,
+    evals: &[AnswerEval],
+    steps: &[StepVerdict],
+    info: &RunInfo,
+) -> Report {
     let mut leaderboard = Map::new();
     leaderboard.insert("Model".into(), json!(info.model));
     if let Some(tokens) = info.max_tokens {
         leaderboard.insert("Max Tokens".into(), json!(tokens));
     }
     leaderboard.insert("is_correct".into(), json!(answer_cells(evals)));
+    let drop = add_step_cells(&mut leaderboard, evals, steps);
+    let llm_calls = evals.iter().filter(|e| e.llm.is_some()).count();
 
     let count = |m: Method| evals.iter().filter(|e| e.method == m).count();
     let first = evals.first();
@@ -100,21 +181,27 @@ pub fn build_report(source: &Path, evals: &[AnswerEval], info: &RunInfo) -> Repo
             "mode": first.map(|e| e.mode),
             "rules": first.map(|e| e.rules),
             "methods": method_counts(evals),
-            "llm_calls": 0,
+            "llm_calls": llm_calls,
             "unparsed": count(Method::Unparsed),
             "errors": count(Method::RecordError),
             "missing": count(Method::Missing),
         }),
+        step_judges: (!steps.is_empty()).then(|| step_summary(steps)),
         leaderboard,
+        drop,
     }
 }
 
 /// Renders the report as a leaderboard-style markdown table.
 pub fn markdown(report: &Report) -> String {
-    let cells: Option<GroupCells> = report
-        .leaderboard
-        .get("is_correct")
-        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let cells = |key: &str| -> Option<GroupCells> {
+        report
+            .leaderboard
+            .get(key)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+    };
+    let pct =
+        |key: &str| cells(key).map_or("n/a".to_string(), |c| format!("{:.1}", c.total.accuracy));
     let model = report
         .leaderboard
         .get("Model")
@@ -125,15 +212,125 @@ pub fn markdown(report: &Report) -> String {
         .leaderboard
         .get("Max Tokens")
         .map_or("".to_string(), Value::to_string);
-    let mut t = String::from("| Model | Max Tokens | Answer Acc | Bound | Relation | Overall |\n");
-    t.push_str("|---|---|---|---|---|---|\n");
-    match cells {
-        Some(c) => t.push_str(&format!(
-            "| {model} | {tokens} | {:.1} | {:.1} | {:.1} | n/a |\n",
-            c.total.accuracy, c.bound.accuracy, c.relation.accuracy
-        )),
-        None => t.push_str(&format!("| {model} | {tokens} | | | | n/a |\n")),
+    let mut t = String::from(
+        "| Model | Max Tokens | Overall | Answer Acc | Bound | Relation | NTC | NLG | NAE | NCE |\n",
+    );
+    t.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
+    let (bound, relation) = cells("is_correct").map_or(("".into(), "".into()), |c| {
+        (
+            format!("{:.1}", c.bound.accuracy),
+            format!("{:.1}", c.relation.accuracy),
+        )
+    });
+    t.push_str(&format!(
+        "| {model} | {tokens} | {} | {} | {bound} | {relation} | {} | {} | {} | {} |\n",
+        pct("all_true"),
+        pct("is_correct"),
+        pct("toy_case_judge"),
+        pct("logical_gap_judge"),
+        pct("approx_judge"),
+        pct("calc_judge"),
+    ));
+    if report.leaderboard.contains_key("all_true") {
+        t.push_str("\nStep judges: IneqMath-style (unofficial) prompts of this tool.\n");
+    } else {
+        t.push_str("\nOverall accuracy needs the four step judges (`ineqmath judge`), which this report lacks.\n");
     }
-    t.push_str("\nOverall accuracy needs the four step judges, which this report lacks.\n");
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answer::AnswerMode;
+    use crate::rules::Rules;
+
+    fn eval(id: &str, ptype: ProblemType, correct: bool) -> AnswerEval {
+        AnswerEval {
+            data_id: id.into(),
+            ptype,
+            data_split: Some("dev".into()),
+            ground_truth: String::new(),
+            answer_sentence: String::new(),
+            extracted: None,
+            is_solved: true,
+            is_correct: correct,
+            method: Method::StrictRule,
+            abs_diff: None,
+            rules: Rules::Strict,
+            mode: AnswerMode::Det,
+            llm: None,
+        }
+    }
+
+    fn step(id: &str, kind: StepKind, pass: bool) -> StepVerdict {
+        serde_json::from_value(json!({
+            "data_id": id, "kind": kind, "pass": pass, "parse_ok": true, "analysis": "",
+            "flagged_step": null, "checks": [], "dropped_checks": 0, "model": "m",
+            "template": kind.template(), "template_sha256": "0", "request_sha256": "0",
+            "cache_hit": false, "attempts": 1, "latency_ms": 0, "error": null
+        }))
+        .unwrap()
+    }
+
+    /// Six items: answers 1 1 1 0 1 0; item 1 fails the toy-case judge,
+    /// item 4 has no calc verdict. Overall passes items 0 and 2 only.
+    #[test]
+    fn overall_needs_answer_and_all_four_judges() {
+        let evals = [
+            eval("0", ProblemType::Bound, true),
+            eval("1", ProblemType::Bound, true),
+            eval("2", ProblemType::Relation, true),
+            eval("3", ProblemType::Relation, false),
+            eval("4", ProblemType::Relation, true),
+            eval("5", ProblemType::Bound, false),
+        ];
+        let mut steps = Vec::new();
+        for id in ["0", "1", "2", "3", "4", "5"] {
+            for kind in StepKind::ALL {
+                let absent = id == "4" && kind == StepKind::Computation;
+                if !absent {
+                    steps.push(step(id, kind, !(id == "1" && kind == StepKind::ToyCase)));
+                }
+            }
+        }
+        let info = RunInfo {
+            model: "m".into(),
+            max_tokens: Some(10000),
+        };
+        let report = build_report(Path::new("a"), &evals, &steps, &info);
+        let cell = |k: &str| -> GroupCells {
+            serde_json::from_value(report.leaderboard[k].clone()).unwrap()
+        };
+        assert_eq!(
+            (
+                cell("is_correct").total.correct,
+                cell("is_correct").total.accuracy
+            ),
+            (4, 66.7)
+        );
+        assert_eq!(cell("toy_case_judge").total.correct, 5);
+        assert_eq!(cell("calc_judge").relation.correct, 2);
+        let overall = cell("all_true");
+        assert_eq!(
+            (
+                overall.total.correct,
+                overall.bound.correct,
+                overall.relation.correct
+            ),
+            (2, 1, 1)
+        );
+        assert_eq!(overall.total.accuracy, 33.3);
+        assert_eq!(report.drop, Some(33.4));
+        assert!(markdown(&report).contains("| 33.3 | 66.7 |"));
+    }
+
+    #[test]
+    fn without_steps_no_overall() {
+        let evals = [eval("0", ProblemType::Bound, true)];
+        let report = build_report(Path::new("a"), &evals, &[], &RunInfo::default());
+        assert!(!report.leaderboard.contains_key("all_true"));
+        assert!(report.drop.is_none());
+        assert!(markdown(&report).contains("| n/a | 100.0 |"));
+    }
 }

@@ -138,6 +138,27 @@ fn count_skipped_as_wrong(run: &mut ScoreRun) {
     run.all.accuracy = crate::score::accuracy(run.all.correct, run.all.total, 2);
 }
 
+/// Recomputes the counts after verdicts changed (the LLM fallback), keeping
+/// skipped records counted as incorrect.
+#[cfg(feature = "llm")]
+pub(crate) fn recount(run: &mut ScoreRun) {
+    let extra = run.all.total - run.evals.len();
+    let totals = score(&run.evals);
+    run.all = totals.all;
+    run.all.total += extra;
+    run.all.wrong += extra;
+    run.all.accuracy = crate::score::accuracy(run.all.correct, run.all.total, 2);
+    run.bound = totals.bound;
+    run.relation = totals.relation;
+    run.methods = method_counts(&run.evals);
+    run.unparsed = run
+        .evals
+        .iter()
+        .filter(|e| e.method == Method::Unparsed)
+        .count();
+    run.scores = scores_by_split(&run.evals);
+}
+
 fn summarize(
     evals: Vec<AnswerEval>,
     missing: Vec<String>,

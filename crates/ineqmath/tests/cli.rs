@@ -245,7 +245,7 @@ fn report_from_answer_eval() {
     ]);
     let text = String::from_utf8(md.stdout).unwrap();
     assert!(
-        text.contains("| unknown |  | 50.0 | 33.3 | 100.0 | n/a |"),
+        text.contains("| unknown |  | n/a | 50.0 | 33.3 | 100.0 | n/a | n/a | n/a | n/a |"),
         "{text}"
     );
 }

@@ -240,12 +240,12 @@ fn both_undefined(g: &Expr, p: &Expr, env: &Env) -> bool {
     classify(g, env).is_err() && classify(p, env).is_err()
 }
 
-fn rational_to_f64(q: &crate::latex::Rational) -> Option<f64> {
+pub(crate) fn rational_to_f64(q: &crate::latex::Rational) -> Option<f64> {
     let value = q.numer().to_f64()? / q.denom().to_f64()?;
     value.is_finite().then_some(value)
 }
 
-fn float_to_f64(x: &BigFloat) -> Option<f64> {
+pub(crate) fn float_to_f64(x: &BigFloat) -> Option<f64> {
     if x.is_zero() {
         return Some(0.0);
     }
