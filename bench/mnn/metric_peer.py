@@ -9,10 +9,16 @@ scale rows to unit length (Z), then
 The entropy ops report H in nats, the mnn op reports MNN, as `mnn bench` does.
 Every op includes the preprocessing from the float32 file, like ours.
 
-Each op runs once as warm-up, then RUNS timed runs (time.perf_counter). One
-JSON line per (impl, op, shape) goes to stdout with the median and minimum.
+Each op runs once as warm-up, then RUNS timed runs (time.perf_counter), or
+--large-runs runs on matrices with more than 2**20 entries. One JSON line per
+(impl, op, shape) goes to stdout with the median and minimum.
 
-Usage: python metric_peer.py NPY_DIR [RUNS] [--ops mnn,me-svd,...] [--max-dense-d D] [--torch]
+With --torch the same ops also run in PyTorch on the CPU with one thread,
+once in float64 (impl `torch-f64`, the precision of the numpy peer and ours)
+and once in float32 (impl `torch-f32`, the precision of the .npy files).
+
+Usage: python metric_peer.py NPY_DIR [RUNS] [--ops mnn,me-svd,...] [--max-dense-d D]
+                             [--large-runs R] [--torch]
 Set OPENBLAS_NUM_THREADS=1 (and MKL/OMP) before starting Python to pin threads.
 """
 
@@ -65,13 +71,14 @@ def np_me_gram(r):
 NUMPY_OPS = {"mnn": np_mnn, "me-svd": np_me_svd, "me-eigh": np_me_eigh, "me-gram": np_me_gram}
 
 
-def torch_ops():
+def torch_ops(dtype_name):
     import torch
 
     torch.set_num_threads(1)
+    dtype = {"f64": torch.float64, "f32": torch.float32}[dtype_name]
 
     def prep(r):
-        x = torch.from_numpy(r).double()
+        x = torch.from_numpy(r).to(dtype)
         c = x - x.mean(dim=0)
         return c / c.norm(dim=1, keepdim=True)
 
@@ -118,25 +125,28 @@ def main():
     parser.add_argument("runs", nargs="?", type=int, default=7)
     parser.add_argument("--ops", default="mnn,me-gram,me-eigh,me-svd")
     parser.add_argument("--max-dense-d", type=int, default=4096)
+    parser.add_argument("--large-runs", type=int, default=None)
     parser.add_argument("--torch", action="store_true")
     args = parser.parse_args()
 
     impls = {"numpy": NUMPY_OPS}
     if args.torch:
-        impls["torch"] = torch_ops()
+        impls["torch-f64"] = torch_ops("f64")
+        impls["torch-f32"] = torch_ops("f32")
     threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "0"))
     files = glob.glob(os.path.join(args.npy_dir, "randn_*x*_seed*.npy"))
     shape_of = lambda path: tuple(int(v) for v in re.search(r"randn_(\d+)x(\d+)_", path).groups())
     for path in sorted(files, key=shape_of):
         n, d = shape_of(path)
         r = np.load(path)
+        runs = args.large_runs if args.large_runs and n * d > 2**20 else args.runs
         for impl, ops in impls.items():
             for op in args.ops.split(","):
                 if op in ("me-svd", "me-eigh") and d > args.max_dense_d:
                     continue
-                value, median_ms, min_ms = time_op(ops[op], r, args.runs)
+                value, median_ms, min_ms = time_op(ops[op], r, runs)
                 record = {"impl": impl, "op": op, "n": n, "d": d, "threads": threads,
-                          "repeat": args.runs, "median_ms": median_ms, "min_ms": min_ms,
+                          "repeat": runs, "median_ms": median_ms, "min_ms": min_ms,
                           "value": value}
                 print(json.dumps(record), flush=True)
 

@@ -1,8 +1,9 @@
 """Print a Markdown table of `mnn bench metrics` and metric_peer.py JSON lines.
 
-Usage: python table.py RESULTS.jsonl [MORE.jsonl ...]
+Usage: python table.py [--peers numpy,torch-f64] RESULTS.jsonl [MORE.jsonl ...]
 Rows are shapes; columns are the median milliseconds of each (impl, op), then
-the ratios numpy/ours for each op and our me-svd/me-auto. Our me-auto
+the ratios peer/ours for each peer (default numpy) and op, and our
+me-svd/me-auto. Our me-auto
 stands in for me-gram when that was not run and N <= d (the same route).
 """
 
@@ -13,8 +14,13 @@ OPS = ["mnn", "me-auto", "me-gram", "me-eigh", "me-svd"]
 
 
 def main():
+    paths = sys.argv[1:]
+    peers = ["numpy"]
+    if paths[:1] == ["--peers"]:
+        peers = paths[1].split(",")
+        paths = paths[2:]
     records = {}
-    for path in sys.argv[1:]:
+    for path in paths:
         with open(path) as handle:
             for line in handle:
                 if line.strip():
@@ -24,20 +30,20 @@ def main():
     impls = sorted({impl for (impl, _, _, _) in records})
     columns = [(impl, op) for impl in impls for op in OPS if any(k[:2] == (impl, op) for k in records)]
     header = ["N×d"] + [f"{impl} {op}" for impl, op in columns]
-    header += [f"numpy/ours {op}" for op in OPS if op != "me-auto"] + ["ours svd/auto"]
+    ratio_columns = [(peer, op) for peer in peers for op in OPS if op != "me-auto"
+                     and any(k[:2] == (peer, op) for k in records)]
+    header += [f"{peer}/ours {op}" for peer, op in ratio_columns] + ["ours svd/auto"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for n, d in shapes:
         cell = lambda impl, op: records.get((impl, op, n, d), {}).get("median_ms")
         row = [f"{n}×{d}"]
         row += [fmt(cell(impl, op)) for impl, op in columns]
-        for op in OPS:
-            if op == "me-auto":
-                continue
+        for peer, op in ratio_columns:
             # For N <= d our me-auto is the Gram route, so it stands in for me-gram.
             ours = cell("mnn-rs", op) or (cell("mnn-rs", "me-auto") if op == "me-gram" and n <= d else None)
-            peer = cell("numpy", op)
-            row.append(f"{peer / ours:.2f}" if ours and peer else "–")
+            theirs = cell(peer, op)
+            row.append(f"{theirs / ours:.2f}" if ours and theirs else "–")
         svd, auto = cell("mnn-rs", "me-svd"), cell("mnn-rs", "me-auto")
         row.append(f"{svd / auto:.1f}" if svd and auto else "–")
         print("| " + " | ".join(row) + " |")

@@ -560,6 +560,44 @@ fn score_command_records_and_resumes() {
 }
 
 #[test]
+fn score_threads_option_sets_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.gguf");
+    write_gguf(&model, &Weights::random(7), GgmlDType::F32, true);
+    let input = dir.path().join("texts.jsonl");
+    std::fs::write(&input, "{\"output\": \"ab ab 12 ab a b c\"}\n").unwrap();
+    let score = |threads: &str| {
+        mnn_command()
+            .args(["score", "--json", "--field", "output", "--threads", threads])
+            .arg("--model")
+            .arg(&model)
+            .arg("--input")
+            .arg(&input)
+            .output()
+            .unwrap()
+    };
+
+    let mut means = Vec::new();
+    for threads in [1u64, 2] {
+        let output = score(&threads.to_string());
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let row = &rows[0];
+        assert_eq!(row["threads"], threads, "{row}");
+        means.push(row["mnn_mean"].as_f64().unwrap());
+    }
+    // Thread count changes only the order of matmul sums.
+    assert!((means[0] - means[1]).abs() <= 1e-6 * means[0], "{means:?}");
+
+    let rejected = score("0");
+    assert_eq!(rejected.status.code(), Some(2));
+}
+
+#[test]
 fn score_command_rejects_non_empty_out() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("other.txt"), "x").unwrap();

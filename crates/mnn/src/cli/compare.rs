@@ -12,7 +12,8 @@ use mnn::runner::{LayerRow, ScoreParams, summarize};
 use serde::Serialize;
 
 use super::score::{
-    ScoreMetric, TextArgs, dataset_name, metric_opts, score_rows, select_rows, weights_of,
+    ScoreMetric, TextArgs, dataset_name, metric_opts, score_rows, select_rows, set_threads,
+    weights_of,
 };
 
 #[derive(Args)]
@@ -38,6 +39,7 @@ struct CompareRow {
 }
 
 pub fn run(args: &CompareArgs) -> Result<()> {
+    set_threads(args.texts.threads);
     let selected = [ScoreMetric::Mnn, ScoreMetric::Me, ScoreMetric::Loss];
     let metrics = metric_opts(&selected, args.texts.entropy_method)?;
     let rows = select_rows(&args.texts)?;

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -81,6 +82,10 @@ pub struct TextArgs {
     /// Route to the covariance spectrum for ME.
     #[arg(long, value_enum, default_value = "auto")]
     pub entropy_method: EntropyMethodName,
+    /// Threads of the forward pass (rayon's global pool and candle's
+    /// matmuls). Default: RAYON_NUM_THREADS, else the physical cores.
+    #[arg(long)]
+    pub threads: Option<NonZeroUsize>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -127,6 +132,7 @@ pub struct SummaryLine {
 }
 
 pub fn run(args: &ScoreArgs) -> Result<()> {
+    set_threads(args.texts.threads);
     let start = Instant::now();
     let metrics = metric_opts(&args.metrics, args.texts.entropy_method)?;
     let rows = select_rows(&args.texts)?;
@@ -189,6 +195,20 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         write_run_json(out, args, &hash, model.as_ref(), &params, Some(&lines))?;
     }
     print_summary(&lines, args.texts.json)
+}
+
+/// Sets the thread count of rayon's global pool and of candle's matmuls,
+/// which both read `RAYON_NUM_THREADS` (candle on every matmul, rayon when
+/// its global pool starts). The metric step always runs on one thread,
+/// because the workspace builds faer without its `rayon` feature.
+pub fn set_threads(threads: Option<NonZeroUsize>) {
+    let Some(threads) = threads else {
+        return;
+    };
+    // SAFETY: `score` and `compare` call this first, on the main thread,
+    // before any model or rayon work starts, so no other thread exists that
+    // could read the environment concurrently.
+    unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
 }
 
 /// Validated metric options for the selected metrics.
