@@ -4,9 +4,9 @@
 //! A free copy θ̃, initialised to θ_A, replaces B's endpoint. Per minibatch:
 //! `π = WM(target θ̃, source θ_B)` warm-started from the previous π and
 //! `proj = π(θ_B)`; the loss is taken at `m = ½(θ_A + proj)` and, straight
-//! through the projection, `∇_θ̃ = ½∇L(m)`; SGD with momentum steps θ̃. The logged
-//! value `L(m) − ½(L_train(A) + L_train(B))` selects the kept π (`best`) unless
-//! the last one is requested (derived in the normlab rebasin specification, §2.8).
+//! through the projection, `∇_θ̃ = ½∇L(m)`; SGD with momentum steps θ̃. The loss
+//! above the endpoints, `L(m) − ½(L_train(A) + L_train(B))`, selects the kept π
+//! (`best`) unless the last one is requested (derived in the normlab rebasin specification, §2.8).
 //!
 //! STE runs on the built-in MLP only; [`crate::ste_many`] has the N-model variant.
 //!
@@ -44,7 +44,7 @@ pub struct SteParams {
     pub momentum: f64,
     /// Seed of the minibatch order and of the inner weight matching.
     pub seed: u64,
-    /// Keep the π with the lowest logged loss (true) or the last one.
+    /// Keep the π with the lowest loss above the endpoints (true) or the last one.
     pub keep_best: bool,
 }
 
@@ -109,10 +109,18 @@ impl SteParams {
 pub struct SteReport {
     /// Kept permutations of B.
     pub perms: Perms,
-    /// Logged value of the kept π.
-    pub logged_loss: f64,
+    /// Minibatch loss at the midpoint ½(θ_A + π(θ_B)) of the kept π, minus
+    /// the mean training loss of the two endpoints. It selects the kept π and
+    /// is negative when the midpoint beats the endpoints on that minibatch.
+    pub loss_above_endpoints: f64,
+    /// Minibatch loss at the midpoint of the kept π (cross-entropy, nats).
+    pub loss: f64,
     /// Minibatch steps run.
     pub steps: usize,
+    /// Step (1-based) whose π was kept.
+    pub best_step: usize,
+    /// Epoch (1-based) that contains `best_step`.
+    pub best_epoch: usize,
 }
 
 /// Searches the permutations of B with the straight-through estimator on the
@@ -147,9 +155,11 @@ pub fn straight_through(
     let mut rng = tape::rng::stream(p.seed, "ste-shuffle");
     let mut order: Vec<usize> = (0..x.nrows()).collect();
     let mut perms = Perms::identity(spec, &spec.validate(a)?);
-    let (mut best, mut best_loss, mut steps) = (perms.clone(), f64::INFINITY, 0);
+    let mut best = perms.clone();
+    let (mut best_loss, mut best_plain, mut best_step, mut best_epoch) = (f64::INFINITY, 0.0, 0, 0);
+    let mut steps = 0;
     let mut t = Tape::new();
-    for _ in 0..p.epochs {
+    for epoch in 1..=p.epochs {
         tape::rng::shuffle(&mut rng, &mut order);
         for rows in order.chunks_exact(p.batch) {
             let tilde = from_store(&store, &ids);
@@ -166,7 +176,8 @@ pub fn straight_through(
             let yb: Vec<usize> = rows.iter().map(|&r| y[r]).collect();
             t.reset();
             let loss = mlp_loss(&mut t, &mid_store, &mid_ids, xb, &yb);
-            let logged = t.scalar_value(loss) - baseline;
+            let plain = t.scalar_value(loss);
+            let logged = plain - baseline;
             // ∂L/∂θ̃ = ½ ∂L/∂m, because m = ½(θ_A + θ̃) straight through the projection.
             let half = t.scale_const(loss, 0.5);
             let grads = t.backward(half);
@@ -174,14 +185,18 @@ pub fn straight_through(
             t.recycle(grads);
             steps += 1;
             if !p.keep_best || logged < best_loss {
-                best_loss = logged;
+                (best_loss, best_plain) = (logged, plain);
+                (best_step, best_epoch) = (steps, epoch);
                 best = perms.clone();
             }
         }
     }
     Ok(SteReport {
         perms: best,
-        logged_loss: best_loss,
+        loss_above_endpoints: best_loss,
+        loss: best_plain,
         steps,
+        best_step,
+        best_epoch,
     })
 }

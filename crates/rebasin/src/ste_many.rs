@@ -8,7 +8,7 @@
 //! 3. The loss at `m = w_0 θ_0 + Σ_i w_i π_i(θ_i)`. Straight through each
 //!    projection, `∇_θ̃_i = w_i ∇L(m)`, and SGD steps every θ̃_i.
 //!
-//! The logged value `L(m) − Σ_j w_j L_train(θ_j)` selects the kept permutations
+//! The loss above the endpoints, `L(m) − Σ_j w_j L_train(θ_j)`, selects the kept permutations
 //! (`best`) unless the last ones are requested. With N = 2 this differs from
 //! [`crate::ste::straight_through`] only in the random weights, which that
 //! function fixes at ½.
@@ -20,7 +20,7 @@
 //! #         x: faer::MatRef<'_, f64>, y: &[usize]) {
 //! let options = SteParams::default().check().unwrap();
 //! let report = straight_through_many(spec, models, x, y, &options).unwrap();
-//! println!("{} permutations, logged loss {}", report.perms.len(), report.logged_loss);
+//! println!("{} permutations, loss {}", report.perms.len(), report.loss);
 //! # }
 //! ```
 
@@ -43,10 +43,19 @@ use crate::wm::{Order, WmParams, weight_matching};
 pub struct SteManyReport {
     /// Kept permutation of every model; the first is the identity.
     pub perms: Vec<Perms>,
-    /// Logged value of the kept permutations.
-    pub logged_loss: f64,
+    /// Minibatch loss at the weighted model of the kept permutations minus
+    /// the same-weighted training loss of the endpoints, `L(m) − Σ_j w_j
+    /// L_train(θ_j)`. It selects the kept permutations and is negative when
+    /// the weighted model beats the endpoints on that minibatch.
+    pub loss_above_endpoints: f64,
+    /// Minibatch loss `L(m)` of the kept permutations (cross-entropy, nats).
+    pub loss: f64,
     /// Minibatch steps run.
     pub steps: usize,
+    /// Step (1-based) whose permutations were kept.
+    pub best_step: usize,
+    /// Epoch (1-based) that contains `best_step`.
+    pub best_epoch: usize,
 }
 
 /// The free copy θ̃_i of one model, with its optimiser and current π_i.
@@ -87,18 +96,20 @@ pub fn straight_through_many(
     let mut weight_rng = tape::rng::stream(p.seed, "ste-weights");
     let mut order: Vec<usize> = (0..x.nrows()).collect();
     let mut best = vec![identity.clone(); models.len()];
-    let (mut best_loss, mut steps) = (f64::INFINITY, 0);
+    let (mut best_loss, mut best_plain, mut best_step, mut best_epoch) = (f64::INFINITY, 0.0, 0, 0);
+    let mut steps = 0;
     let mut t = Tape::new();
-    for _ in 0..p.epochs {
+    for epoch in 1..=p.epochs {
         tape::rng::shuffle(&mut shuffle_rng, &mut order);
         for rows in order.chunks_exact(p.batch) {
             let weights = convex_weights(&mut weight_rng, models.len());
             project(spec, models, &mut free, p.seed)?;
-            let logged = step(spec, models, &mut free, &mut t, (x, y, rows), &weights)?
-                - dot(&weights, &baselines);
+            let plain = step(spec, models, &mut free, &mut t, (x, y, rows), &weights)?;
+            let logged = plain - dot(&weights, &baselines);
             steps += 1;
             if !p.keep_best || logged < best_loss {
-                best_loss = logged;
+                (best_loss, best_plain) = (logged, plain);
+                (best_step, best_epoch) = (steps, epoch);
                 best = std::iter::once(identity.clone())
                     .chain(free.iter().map(|c| c.perms.clone()))
                     .collect();
@@ -107,8 +118,11 @@ pub fn straight_through_many(
     }
     Ok(SteManyReport {
         perms: best,
-        logged_loss: best_loss,
+        loss_above_endpoints: best_loss,
+        loss: best_plain,
         steps,
+        best_step,
+        best_epoch,
     })
 }
 

@@ -274,6 +274,21 @@ fn ste_lowers_midpoint_loss() {
     )
     .unwrap();
     assert_eq!(r.steps, 2 * (data.train_y.len() / 64));
+    let train_loss = |m: &Model| {
+        Mlp::from_model(m)
+            .unwrap()
+            .loss_acc(data.train_x.as_ref(), &data.train_y)
+            .0
+    };
+    let baseline = 0.5 * (train_loss(&a) + train_loss(&b));
+    assert!(
+        (r.loss - r.loss_above_endpoints - baseline).abs() < 1e-9,
+        "loss {} minus loss above endpoints {} should be the mean endpoint loss {baseline}",
+        r.loss,
+        r.loss_above_endpoints
+    );
+    assert!((1..=r.steps).contains(&r.best_step));
+    assert!((1..=2).contains(&r.best_epoch));
     let b_aligned = r.perms.apply(&spec, &b);
     assert!(rebasin::nn::functional_check(&b, &b_aligned).unwrap());
     let mid_loss = |m: &Model| {
@@ -322,7 +337,15 @@ fn ste_many_lowers_merged_loss() {
     assert_eq!(r.steps, 2 * (y.len() / 64));
     assert_eq!(r.perms.len(), 3);
     assert_eq!(r.perms[0], Perms::identity(&spec, &[24]));
-    assert!(r.logged_loss.is_finite());
+    assert!(r.loss > 0.0, "cross-entropy {}", r.loss);
+    assert!(
+        r.loss_above_endpoints < r.loss,
+        "the endpoints' positive losses are subtracted: {} vs {}",
+        r.loss_above_endpoints,
+        r.loss
+    );
+    assert!((1..=r.steps).contains(&r.best_step));
+    assert_eq!(r.best_epoch, (r.best_step - 1) / (y.len() / 64) + 1);
 
     let aligned: Vec<Model> = models
         .iter()

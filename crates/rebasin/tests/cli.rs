@@ -381,6 +381,28 @@ fn analyze_and_activation_matching_run() {
     let report = stdout_json(&out);
     assert_eq!(report["method"], "ste");
     assert!(report["perms"]["P_1"].as_array().is_some());
+    assert_eq!(report["ste"]["epochs"], 1);
+    assert_eq!(report["ste"]["best_epoch"], 1);
+
+    let out = rebasin(
+        &[
+            "match",
+            "m0.safetensors",
+            "m1.safetensors",
+            "--method",
+            "ste",
+            "--ste-epochs",
+            "2",
+            "-o",
+            "ste.safetensors",
+        ],
+        p,
+    );
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("after 2 epochs"), "{text}");
+    assert!(text.contains("kept the permutations of epoch"), "{text}");
+    assert!(!text.contains("sweep"), "{text}");
 }
 
 #[test]
@@ -856,10 +878,48 @@ fn merge_with_ste_runs() {
     let report = stdout_json(&out);
     assert_eq!(report["method"], "ste");
     assert!(report["ste"]["steps"].as_u64().unwrap() > 0);
-    assert!(report["ste"]["logged_loss"].as_f64().unwrap().is_finite());
+    let loss = report["ste"]["loss"].as_f64().unwrap();
+    let above = report["ste"]["loss_above_endpoints"].as_f64().unwrap();
+    assert!(loss > 0.0, "cross-entropy {loss}");
+    assert!(
+        above < loss,
+        "{above} should be the loss minus the endpoints'"
+    );
+    assert!(report["ste"].get("logged_loss").is_none());
     let perms = report["perms"].as_array().unwrap();
     assert_eq!(perms.len(), 3);
     let identity: Vec<Value> = (0..16).map(|i| Value::from(i as u64)).collect();
     assert_eq!(perms[0]["P_0"].as_array().unwrap(), &identity);
     assert!(read_model(&p.join("merged.safetensors")).is_ok());
+}
+
+#[test]
+fn cnn_models_get_preset_hints() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write_model(&p.join("v0.safetensors"), &common::vgg(0, 4)).unwrap();
+    write_model(&p.join("v1.safetensors"), &common::vgg(1, 4)).unwrap();
+    write_model(&p.join("r0.safetensors"), &digits_resnet()).unwrap();
+
+    let out = rebasin(
+        &[
+            "merge",
+            "v0.safetensors",
+            "v1.safetensors",
+            "--spec",
+            "vgg",
+            "--method",
+            "ste",
+            "-o",
+            "m.safetensors",
+        ],
+        p,
+    );
+    assert_one_error(&out, "--method ste needs the built-in MLP; for --spec vgg");
+
+    let out = rebasin(&["barrier", "v0.safetensors", "v1.safetensors"], p);
+    assert_one_error(&out, "pass --spec vgg");
+
+    let out = rebasin(&["barrier", "r0.safetensors", "r0.safetensors"], p);
+    assert_one_error(&out, "pass --spec resnet20");
 }

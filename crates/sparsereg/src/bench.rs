@@ -5,8 +5,10 @@
 //! Each finished fit is appended to the JSONL file at once. On start the
 //! harness reads the file and skips every key {design, d, k, sigma, N, rep,
 //! seed, method, fingerprint} already present, so an interrupted sweep
-//! resumes. The fingerprint covers every other setting that changes a result
-//! (see [`fingerprint`]), so a rerun with other settings computes new lines. The
+//! resumes. Every line also records the [`SweepSettings`] of its run, and the
+//! fingerprint covers every other setting that changes a result (see
+//! [`fingerprint`]). A file whose lines were computed with other settings is
+//! rejected (see [`check_resume`]), so one file never mixes settings. The
 //! instance of repetition r uses seed `seed + r`; the automatic grid is
 //! N = 2^m·k·ln d for m = 1, 2, … while N < d, then N = d. Lasso fits stop
 //! at relative duality gap 2e-6 (see `bench_lasso_options`).
@@ -22,7 +24,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::design::Design;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::instance::{InstanceSpec, Noise, generate};
 use crate::lasso::LassoOptions;
 use crate::methods::{MethodSpec, RunSettings, run_method};
@@ -80,11 +82,73 @@ pub struct BenchKey {
     pub fingerprint: String,
 }
 
+/// Settings of a sweep that every line of one file must share. A rerun may
+/// add designs, sample sizes, repetitions or methods, but not change these.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepSettings {
+    /// Columns d.
+    pub d: usize,
+    /// Support size k.
+    pub k: usize,
+    /// Noise σ.
+    pub sigma: f64,
+    /// Base seed (repetition r uses seed + r).
+    pub seed: u64,
+    /// Rows of each test design.
+    pub n_test: usize,
+    /// Preconditioner of the Lasso methods.
+    pub precond: String,
+    /// Version of sparsereg that computed the line.
+    pub version: String,
+}
+
+impl SweepSettings {
+    /// Returns the settings of `cfg` under this version of sparsereg.
+    pub fn of(cfg: &BenchConfig) -> SweepSettings {
+        SweepSettings {
+            d: cfg.d,
+            k: cfg.k,
+            sigma: cfg.sigma,
+            seed: cfg.seed,
+            n_test: cfg.n_test,
+            precond: cfg.precond.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+
+    /// Returns the command-line option, its value in `self` and its value in
+    /// `other` for the first setting that differs, or `None` when all agree.
+    fn first_difference(&self, other: &SweepSettings) -> Option<(&'static str, String, String)> {
+        let pairs = [
+            ("--d", self.d.to_string(), other.d.to_string()),
+            ("--k", self.k.to_string(), other.k.to_string()),
+            ("--sigma", self.sigma.to_string(), other.sigma.to_string()),
+            ("--seed", self.seed.to_string(), other.seed.to_string()),
+            (
+                "--n-test",
+                self.n_test.to_string(),
+                other.n_test.to_string(),
+            ),
+            ("--precond", self.precond.clone(), other.precond.clone()),
+            (
+                "sparsereg version",
+                self.version.clone(),
+                other.version.clone(),
+            ),
+        ];
+        pairs.into_iter().find(|(_, a, b)| a != b)
+    }
+}
+
 /// One line of the JSONL file: the key, the fit or the error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchLine {
     /// Key.
     pub key: BenchKey,
+    /// Settings of the sweep that wrote the line (absent in files written
+    /// before it existed, which [`check_resume`] rejects).
+    #[serde(default)]
+    pub settings: Option<SweepSettings>,
     /// Fit record (absent when the method failed).
     pub fit: Option<FitReport>,
     /// Error message of a failed method.
@@ -107,13 +171,21 @@ pub fn auto_grid(k: usize, d: usize) -> Vec<usize> {
 ///
 /// # Errors
 /// [`crate::Error::Data`] when the file cannot be read or appended;
-/// [`crate::Error::InvalidParameter`] for a bad design or method string.
+/// [`crate::Error::InvalidParameter`] for a bad design or method string, for
+/// zero repetitions and, from [`check_resume`], for a file computed with
+/// other settings.
 pub fn run_bench(
     cfg: &BenchConfig,
     out: &Path,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<usize> {
-    let done = existing_keys(out)?;
+    if cfg.reps == 0 {
+        return Err(Error::invalid(
+            "reps",
+            0,
+            "a sweep needs at least one repetition; pass --reps 1 or more",
+        ));
+    }
     let designs: Vec<Design> = cfg
         .designs
         .iter()
@@ -125,11 +197,19 @@ pub fn run_bench(
         .map(|s| MethodSpec::parse(s))
         .collect::<Result<_>>()?;
     let settings = run_settings(cfg);
+    let sweep = SweepSettings::of(cfg);
+    let fingerprints: BTreeMap<String, String> = designs
+        .iter()
+        .map(|design| (design.name(), fingerprint(cfg, design, &settings)))
+        .collect();
+    let existing = read_existing(out)?;
+    check_resume(&existing, &sweep, &fingerprints, out)?;
+    let done: HashSet<String> = existing.iter().map(|l| key_string(&l.key)).collect();
     let total = designs.len() * cfg.n_grid.len() * cfg.reps * methods.len();
     let mut count = 0;
     let mut written = 0;
     for design in &designs {
-        let fingerprint = fingerprint(cfg, design, &settings);
+        let fingerprint = fingerprints[&design.name()].clone();
         for &n in &cfg.n_grid {
             for rep in 0..cfg.reps {
                 let seed = cfg.seed + rep as u64;
@@ -157,6 +237,7 @@ pub fn run_bench(
                         n,
                         seed,
                         settings: &settings,
+                        sweep: &sweep,
                     };
                     written += run_unit(cfg, &unit, &methods, &keys, &todo, out)?;
                 }
@@ -174,6 +255,7 @@ struct Unit<'a> {
     n: usize,
     seed: u64,
     settings: &'a RunSettings,
+    sweep: &'a SweepSettings,
 }
 
 fn run_unit(
@@ -208,6 +290,7 @@ fn run_unit(
                 report.score(&run.fit, &inst);
                 BenchLine {
                     key: keys[i].clone(),
+                    settings: Some(unit.sweep.clone()),
                     fit: Some(report),
                     error: None,
                 }
@@ -216,6 +299,7 @@ fn run_unit(
                 tracing::warn!("{} on {} N = {n}: {e}", keys[i].method, keys[i].design);
                 BenchLine {
                     key: keys[i].clone(),
+                    settings: Some(unit.sweep.clone()),
                     fit: None,
                     error: Some(e.to_string()),
                 }
@@ -286,15 +370,63 @@ fn key_string(key: &BenchKey) -> String {
     serde_json::to_string(key).unwrap_or_default()
 }
 
-fn existing_keys(out: &Path) -> Result<HashSet<String>> {
+fn read_existing(out: &Path) -> Result<Vec<BenchLine>> {
     if !out.exists() {
-        return Ok(HashSet::new());
+        return Ok(Vec::new());
     }
     let (lines, dropped): (Vec<BenchLine>, usize) = datasets::jsonl::read_lines(out)?;
     if dropped > 0 {
         tracing::info!("{}: dropped {dropped} torn line(s)", out.display());
     }
-    Ok(lines.iter().map(|l| key_string(&l.key)).collect())
+    Ok(lines)
+}
+
+/// Checks that every line of `out` was computed with the settings `sweep`
+/// and, for the designs of this sweep, with the same `fingerprints` (design
+/// name to [`fingerprint`]), so that resuming never mixes settings.
+///
+/// # Errors
+/// [`Error::InvalidParameter`] naming the first setting that differs, its
+/// value in the file and the fix: a new output file or `--force`.
+pub fn check_resume(
+    lines: &[BenchLine],
+    sweep: &SweepSettings,
+    fingerprints: &BTreeMap<String, String>,
+    out: &Path,
+) -> Result<()> {
+    let fix = format!(
+        "pass another --out, or --force to delete {} and start over",
+        out.display()
+    );
+    for line in lines {
+        let Some(stored) = &line.settings else {
+            return Err(Error::invalid(
+                "out",
+                out.display(),
+                format!("the file was written by an older sparsereg without its settings; {fix}"),
+            ));
+        };
+        if let Some((name, old, new)) = stored.first_difference(sweep) {
+            return Err(Error::invalid(
+                "out",
+                out.display(),
+                format!("its results were computed with {name} {old}, not {new}; {fix}"),
+            ));
+        }
+        let expected = fingerprints.get(&line.key.design);
+        if expected.is_some_and(|f| *f != line.key.fingerprint) {
+            return Err(Error::invalid(
+                "out",
+                out.display(),
+                format!(
+                    "its results for design {} were computed with another design matrix \
+                     or other solver settings; {fix}",
+                    line.key.design
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Reads all lines of a benchmark file.

@@ -27,6 +27,18 @@ pub enum Error {
         value: f64,
     },
 
+    /// Finite inputs so large that sums of squares overflow f64.
+    #[error(
+        "{what} is too large for f64 arithmetic: its sum of squares {sum_sq:.2e} exceeds {limit:.2e}, \
+         so norms and Gram entries overflow; rescale it (for example divide it by its largest \
+         absolute value) and fit again"
+    )]
+    Overflow {
+        what: String,
+        sum_sq: f64,
+        limit: f64,
+    },
+
     /// A design column whose values are all equal, so that no coefficient of it is identifiable.
     #[error(
         "column {col} of X is constant (every value is {value}); remove the column \

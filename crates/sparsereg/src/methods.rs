@@ -27,6 +27,7 @@ use crate::pipeline::{AlphaRule, PipelineConfig, run_pipeline};
 use crate::precond::Preconditioner;
 use crate::refit::{refit, threshold};
 use crate::solver::{Fit, SparseSolver};
+use crate::validate::check_magnitude;
 use crate::{Cosamp, CosampOptions, CvScore, ForwardStepwise, Iht, IhtOptions, Omp};
 
 /// Base solver of a method string.
@@ -147,7 +148,8 @@ pub struct MethodRun {
 ///
 /// # Errors
 /// [`Error::InvalidParameter`] when k is missing for a method that needs it or
-/// when `lasso` has no α rule; solver and preconditioner errors.
+/// when `lasso` has no α rule; [`Error::Overflow`] when X or y is so large
+/// that its sums of squares overflow; solver and preconditioner errors.
 pub fn run_method(
     x: MatRef<'_, f64>,
     y: &[f64],
@@ -155,6 +157,7 @@ pub fn run_method(
     p: &mut dyn Preconditioner,
     s: &RunSettings,
 ) -> Result<MethodRun> {
+    check_magnitude(x, y)?;
     let need_k = || {
         s.k.ok_or_else(|| Error::invalid("k", "none", "this method needs --k K"))
     };

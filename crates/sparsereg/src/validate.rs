@@ -71,6 +71,38 @@ pub fn check_finite_vec(what: &str, y: &[f64]) -> Result<()> {
     }
 }
 
+/// Checks that the column sums of squares of `x` and the sum of squares of
+/// `y` stay below f64::MAX / (4·(d + 1)). Below that bound centered norms
+/// (never above the raw ones), Gram entries and the ‖X‖²_F bound stay
+/// finite, with a factor 4 of headroom for residuals. Entries of magnitude about 1e150 or more fail.
+/// NaN is left to [`check_finite`].
+///
+/// # Errors
+/// [`Error::Overflow`] naming the first such column (or y) and the fix.
+pub fn check_magnitude(x: MatRef<'_, f64>, y: &[f64]) -> Result<()> {
+    let limit = f64::MAX / (4.0 * (x.ncols() as f64 + 1.0));
+    let too_large = |sum_sq: f64| sum_sq > limit;
+    for j in 0..x.ncols() {
+        let sum_sq: f64 = (0..x.nrows()).map(|i| x[(i, j)] * x[(i, j)]).sum();
+        if too_large(sum_sq) {
+            return Err(Error::Overflow {
+                what: format!("column {j} of X"),
+                sum_sq,
+                limit,
+            });
+        }
+    }
+    let sum_sq: f64 = y.iter().map(|v| v * v).sum();
+    if too_large(sum_sq) {
+        return Err(Error::Overflow {
+            what: "y".to_string(),
+            sum_sq,
+            limit,
+        });
+    }
+    Ok(())
+}
+
 /// Checks 1 ≤ k ≤ `limit`, where `limit` is d or the method's own bound.
 ///
 /// # Errors

@@ -46,8 +46,12 @@ fn sweep_resumes_and_reports() {
     assert_eq!(plot.matches("<polyline").count(), 3);
 }
 
+fn resume_error(cfg: &BenchConfig, out: &std::path::Path) -> String {
+    run_bench(cfg, out, |_, _| {}).unwrap_err().to_string()
+}
+
 #[test]
-fn resume_key_includes_settings() {
+fn resume_rejects_other_settings() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("bench.jsonl");
     let mut cfg = config();
@@ -62,17 +66,59 @@ fn resume_key_includes_settings() {
         "same settings"
     );
 
-    cfg.n_test = 80;
-    assert_eq!(run_bench(&cfg, &out, |_, _| {}).unwrap(), 1, "other n_test");
-    cfg.precond = "normalize".into();
-    assert_eq!(
-        run_bench(&cfg, &out, |_, _| {}).unwrap(),
-        1,
-        "other precond"
-    );
+    let mut other = cfg.clone();
+    other.n_test = 80;
+    let msg = resume_error(&other, &out);
+    assert!(msg.contains("--n-test 50, not 80"), "{msg}");
+    assert!(msg.contains("--force"), "{msg}");
 
-    let lines = read_bench(&out).unwrap();
-    let prints: std::collections::HashSet<&str> =
-        lines.iter().map(|l| l.key.fingerprint.as_str()).collect();
-    assert_eq!(prints.len(), 3, "one fingerprint per setting");
+    let mut other = cfg.clone();
+    other.sigma = 0.7;
+    let msg = resume_error(&other, &out);
+    assert!(msg.contains("--sigma 0.1, not 0.7"), "{msg}");
+
+    let mut other = cfg.clone();
+    other.precond = "normalize".into();
+    let msg = resume_error(&other, &out);
+    assert!(msg.contains("--precond identity, not normalize"), "{msg}");
+
+    let mut more = cfg.clone();
+    more.methods.push("cosamp".into());
+    more.reps = 2;
+    assert_eq!(
+        run_bench(&more, &out, |_, _| {}).unwrap(),
+        3,
+        "new methods and repetitions extend the file"
+    );
+    assert_eq!(read_bench(&out).unwrap().len(), 4);
+}
+
+#[test]
+fn resume_rejects_lines_without_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bench.jsonl");
+    let mut cfg = config();
+    cfg.designs = vec!["gauss".into()];
+    cfg.n_grid = vec![30];
+    cfg.reps = 1;
+    cfg.methods = vec!["omp".into()];
+    run_bench(&cfg, &out, |_, _| {}).unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    line.as_object_mut().unwrap().remove("settings");
+    std::fs::write(&out, format!("{line}\n")).unwrap();
+
+    let msg = resume_error(&cfg, &out);
+    assert!(msg.contains("older sparsereg"), "{msg}");
+}
+
+#[test]
+fn zero_repetitions_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bench.jsonl");
+    let mut cfg = config();
+    cfg.reps = 0;
+    let msg = resume_error(&cfg, &out);
+    assert!(msg.contains("--reps 1"), "{msg}");
+    assert!(!out.exists());
 }

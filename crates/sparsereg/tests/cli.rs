@@ -352,3 +352,110 @@ fn closed_pipe_ends_without_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("error"), "{stderr}");
 }
+
+#[test]
+fn huge_finite_data_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = Mat::from_fn(20, 6, |i, j| ((i * 31 + j * 17) % 11) as f64 * 1e300);
+    let y: Vec<f64> = (0..20).map(|i| i as f64).collect();
+    let (xp, yp) = write_xy(dir.path(), &x, &y);
+    for method in ["omp", "fs", "cosamp", "iht", "lasso", "lasso-cv"] {
+        let msg = fit_error(
+            &xp,
+            &yp,
+            &["--method", method, "--k", "2", "--sigma", "0.5"],
+        );
+        assert!(
+            msg.contains("column 0 of X is too large"),
+            "{method}: {msg}"
+        );
+        assert!(msg.contains("rescale"), "{method}: {msg}");
+    }
+
+    let out = sparsereg(&["path", "--x", &xp, "--y", &yp, "--seed", "3"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("column 0 of X is too large"), "{stderr}");
+}
+
+#[test]
+fn bench_errors_print_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("b.jsonl");
+    let out = out.to_str().unwrap();
+    let run = sparsereg(&["bench", "--reps", "0", "--out", out]);
+    let stderr = String::from_utf8_lossy(&run.stderr).trim().to_string();
+    assert!(!run.status.success());
+    assert!(stderr.contains("--reps 1"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let markdown = dir.path().join("b.md");
+    std::fs::write(&markdown, "| method |\n").unwrap();
+    let markdown = markdown.to_str().unwrap();
+    let args = [
+        "bench",
+        "--designs",
+        "gauss",
+        "--d",
+        "20",
+        "--k",
+        "2",
+        "--n-grid",
+        "20",
+        "--reps",
+        "1",
+        "--methods",
+        "omp",
+        "--n-test",
+        "10",
+        "--out",
+        markdown,
+    ];
+    let run = sparsereg(&args);
+    let stderr = String::from_utf8_lossy(&run.stderr).trim().to_string();
+    assert!(!run.status.success());
+    assert_eq!(stderr.matches("line 1, column 1").count(), 1, "{stderr}");
+}
+
+#[test]
+fn bench_rejects_changed_settings_then_force_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("b.jsonl");
+    let out = out.to_str().unwrap();
+    let bench = |sigma: &str, extra: &[&str]| {
+        let mut args = vec![
+            "bench",
+            "--designs",
+            "gauss",
+            "--d",
+            "20",
+            "--k",
+            "2",
+            "--n-grid",
+            "20",
+            "--reps",
+            "1",
+            "--methods",
+            "omp",
+            "--n-test",
+            "10",
+            "--sigma",
+            sigma,
+            "--out",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        sparsereg(&args)
+    };
+    assert!(bench("0.5", &[]).status.success());
+
+    let run = bench("0.9", &[]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(stderr.contains("--sigma 0.5, not 0.9"), "{stderr}");
+
+    assert!(bench("0.9", &["--force"]).status.success());
+    let lines = sparsereg::bench::read_bench(Path::new(out)).unwrap();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].key.sigma, 0.9);
+}

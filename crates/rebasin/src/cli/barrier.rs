@@ -79,6 +79,7 @@ pub fn run(a: &BarrierArgs) -> Result<()> {
     let grid = lambdas(a.lambdas)?;
     let data = a.data.load()?;
     let eval = Evaluator::new(&a.spec, &a.bn, &data)?;
+    a.spec.check_mlp_names(&model_a, &a.a)?;
     let mut paths = vec![curves("naive", &model_a, &model_b, &grid, &eval)?];
     if let Some(aligned) = aligned_b(a, &model_a, &model_b)? {
         paths.push(curves("aligned", &model_a, &aligned, &grid, &eval)?);

@@ -11,7 +11,7 @@ use rebasin::model::Model;
 use rebasin::nn::functional_check;
 use rebasin::perm::Perms;
 use rebasin::spec::PermSpec;
-use rebasin::ste::straight_through;
+use rebasin::ste::{SteReport, straight_through};
 use rebasin::wm::{Order, Precision, WmParams, WmReport, weight_matching};
 use serde_json::{Map, Value, json};
 
@@ -181,8 +181,11 @@ pub fn run(a: &MatchArgs) -> Result<()> {
         ..WmParams::default()
     }
     .check()?;
-    let report = match a.method {
-        MethodArg::Wm => weight_matching(&spec, &model_a, &model_b, &options, &LsapSolver)?,
+    let (report, ste) = match a.method {
+        MethodArg::Wm => (
+            weight_matching(&spec, &model_a, &model_b, &options, &LsapSolver)?,
+            None,
+        ),
         MethodArg::Am | MethodArg::Ste => data_driven_report(a, &spec, &model_a, &model_b)?,
     };
     let mut aligned = report.perms.apply(&spec, &model_b);
@@ -204,24 +207,42 @@ pub fn run(a: &MatchArgs) -> Result<()> {
         MethodArg::Am => json["method"] = json!("am"),
         MethodArg::Ste => json["method"] = json!("ste"),
     }
+    if let Some(ste) = &ste {
+        json["ste"] = json!({
+            "epochs": a.ste.ste_epochs, "steps": ste.steps,
+            "best_step": ste.best_step, "best_epoch": ste.best_epoch,
+            "loss": ste.loss, "loss_above_endpoints": ste.loss_above_endpoints,
+        });
+    }
     write_outputs(a, &spec, &aligned, &report, &json)?;
     if a.json {
-        super::say(serde_json::to_string_pretty(&json)?)?;
-    } else {
-        super::say(format_args!(
-            "L2 {:.6} -> {:.6} in {} ({}); wrote {}",
-            report.l2_before,
-            report.l2_after,
+        return super::say(serde_json::to_string_pretty(&json)?);
+    }
+    let progress = match (&ste, a.method) {
+        (Some(ste), _) => format!(
+            "after {} ({}; kept the permutations of epoch {}, step {})",
+            super::count(a.ste.ste_epochs, "epoch"),
+            super::count(ste.steps, "step"),
+            ste.best_epoch,
+            ste.best_step
+        ),
+        (None, MethodArg::Am) => "in one assignment per group".to_string(),
+        (None, _) => format!(
+            "in {} ({})",
             super::count(report.sweeps, "sweep"),
             if report.converged {
                 "converged"
             } else {
                 "max_iter reached"
-            },
-            a.output.display()
-        ))?;
-    }
-    Ok(())
+            }
+        ),
+    };
+    super::say(format_args!(
+        "L2 {:.6} -> {:.6} {progress}; wrote {}",
+        report.l2_before,
+        report.l2_after,
+        a.output.display()
+    ))
 }
 
 fn write_outputs(
@@ -245,13 +266,13 @@ fn write_outputs(
 }
 
 /// Runs activation matching or STE on the training split and wraps the result in
-/// a report (sweeps = 1).
+/// a report (sweeps = 1), with the STE report when STE ran.
 fn data_driven_report(
     a: &MatchArgs,
     spec: &PermSpec,
     model_a: &Model,
     model_b: &Model,
-) -> Result<WmReport> {
+) -> Result<(WmReport, Option<SteReport>)> {
     let start = std::time::Instant::now();
     let data = a.data.load()?;
     let cnn = match a.spec.spec.as_str() {
@@ -259,6 +280,7 @@ fn data_driven_report(
         "resnet20" => Some(Cnn::resnet as fn(_) -> _),
         _ => None,
     };
+    let mut ste = None;
     let perms = if a.method == MethodArg::Ste {
         if cnn.is_some() {
             bail!(
@@ -268,7 +290,10 @@ fn data_driven_report(
         }
         let options = a.ste.options(a.seed)?;
         let (x, y) = (data.train_x.as_ref(), &data.train_y);
-        straight_through(spec, model_a, model_b, x, y, &options)?.perms
+        let report = straight_through(spec, model_a, model_b, x, y, &options)?;
+        let perms = report.perms.clone();
+        ste = Some(report);
+        perms
     } else {
         let statistic = match a.am_stat {
             AmStatArg::Cross => AmStatistic::Cross,
@@ -296,7 +321,7 @@ fn data_driven_report(
     }
     let objective = |m: &Model| model_a.inner_product(m);
     let aligned = perms.apply(spec, model_b);
-    Ok(WmReport {
+    let report = WmReport {
         sweeps: 1,
         converged: true,
         objective_before: objective(model_b),
@@ -306,5 +331,6 @@ fn data_driven_report(
         seed: None,
         seconds: start.elapsed().as_secs_f64(),
         perms,
-    })
+    };
+    Ok((report, ste))
 }

@@ -101,6 +101,9 @@ pub fn run(a: &MergeArgs) -> Result<()> {
         .map(|p| read_model(p))
         .collect::<Result<_>>()?;
     let spec = a.spec.resolve(&models[0])?;
+    if matches!(a.method, MethodArg::Ste) {
+        check_ste_models(a, &models[0])?;
+    }
     let params = MergeParams {
         method: match a.method {
             MethodArg::ToFirst => MergeMethod::ToFirst,
@@ -168,8 +171,28 @@ pub fn run(a: &MergeArgs) -> Result<()> {
     Ok(())
 }
 
+/// Rejects `--method ste` for models other than the built-in MLP, with the
+/// same wording as `rebasin match`.
+fn check_ste_models(a: &MergeArgs, first: &Model) -> Result<()> {
+    let fix = "use --method mergemany or --method to-first";
+    if matches!(a.spec.spec.as_str(), "vgg" | "resnet20") {
+        bail!(
+            "--method ste needs the built-in MLP; for --spec {} {fix}",
+            a.spec.spec
+        );
+    }
+    if rebasin::nn::Mlp::from_model(first).is_err() {
+        bail!(
+            "--method ste needs the built-in MLP (layers.{{i}}.weight and layers.{{i}}.bias \
+             tensors), but {} has none; {fix}",
+            a.models[0].display()
+        );
+    }
+    Ok(())
+}
+
 /// Aligns `models[1..]` to `models[0]` with the N-model STE on the training
-/// split and returns the merge report with the STE's steps and logged loss.
+/// split and returns the merge report with the STE's steps and losses.
 fn ste_merge(
     a: &MergeArgs,
     spec: &PermSpec,
@@ -194,7 +217,11 @@ fn ste_merge(
         converged: true,
         weights: options.weights().to_vec(),
     };
-    let json = json!({"steps": r.steps, "logged_loss": r.logged_loss});
+    let json = json!({
+        "epochs": a.ste.ste_epochs, "steps": r.steps,
+        "best_step": r.best_step, "best_epoch": r.best_epoch,
+        "loss": r.loss, "loss_above_endpoints": r.loss_above_endpoints,
+    });
     Ok((report, json))
 }
 

@@ -62,6 +62,42 @@ enum LayoutArg {
     Flax,
 }
 
+impl SpecArgs {
+    /// Rejects a model that is not the built-in MLP under `--spec mlp` (the
+    /// default) when its tensor names match a convolutional preset, naming
+    /// that preset. Other models pass and meet the usual checks later.
+    fn check_mlp_names(&self, model: &Model, path: &Path) -> Result<()> {
+        if self.spec != "mlp" || Mlp::from_model(model).is_ok() {
+            return Ok(());
+        }
+        if let Some(preset) = preset_by_names(model) {
+            bail!(
+                "{} has no layers.0.weight, so it is not the MLP that --spec mlp (the default) \
+                 describes; its tensor names match the {preset} preset: pass --spec {preset}",
+                path.display()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Returns the convolutional preset whose tensor names `model` uses:
+/// `resnet20` for `conv1.weight` with `layer1.*` blocks, `vgg` for
+/// `features.*` or `classifier.*` tensors.
+fn preset_by_names(model: &Model) -> Option<&'static str> {
+    let names = model.natural_names();
+    if model.get("conv1.weight").is_some() && names.iter().any(|n| n.starts_with("layer1.")) {
+        return Some("resnet20");
+    }
+    if names
+        .iter()
+        .any(|n| n.starts_with("features.") || n.starts_with("classifier."))
+    {
+        return Some("vgg");
+    }
+    None
+}
+
 /// Data options of commands that evaluate MLPs.
 #[derive(Debug, Args)]
 struct DataArgs {
@@ -102,7 +138,8 @@ struct SteArgs {
     /// STE: minibatch size (the last partial batch is dropped).
     #[arg(long, default_value_t = 64, allow_negative_numbers = true, value_parser = whole::<usize>)]
     ste_batch: usize,
-    /// STE: keep the permutations with the lowest logged loss (`best`) or the last.
+    /// STE: keep the permutations with the lowest minibatch loss above the
+    /// endpoints' mean (`best`) or the last.
     #[arg(long, default_value = "best")]
     keep: String,
 }

@@ -90,9 +90,13 @@ struct BenchArgs {
     /// Base seed (repetition r uses seed + r).
     #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = parse_seed)]
     seed: u64,
-    /// JSON-lines output, appended and resumed.
+    /// JSON-lines output, appended and resumed. A file computed with other
+    /// --d, --k, --sigma, --seed, --n-test or --precond is rejected.
     #[arg(long)]
     out: PathBuf,
+    /// Delete the --out file first and start the sweep over.
+    #[arg(long)]
+    force: bool,
     /// Write a markdown table of median PE to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
@@ -240,6 +244,11 @@ struct PathArgs {
     /// Relative duality-gap tolerance.
     #[arg(long, default_value_t = 1e-8, allow_negative_numbers = true)]
     tol: f64,
+    /// Run seed, accepted for uniformity with the other commands. The path is
+    /// deterministic (cyclic coordinate descent, no random draws), so the
+    /// seed does not change the output.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = parse_seed)]
+    seed: u64,
     /// Write the path JSON to this file.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -287,9 +296,27 @@ fn main() {
         Command::Bench(a) => bench_command(a),
     };
     if let Err(e) = result {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", error_message(&e));
         std::process::exit(1);
     }
+}
+
+/// Joins the messages of an error chain with ": ", leaving out each cause
+/// whose text the message so far already contains (many of our errors print
+/// their source themselves).
+fn error_message(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message += ": ";
+        }
+        message += &text;
+    }
+    message
 }
 
 /// Parses a count such as `200` or `1e9` (a whole number ≥ 0, scientific
@@ -499,6 +526,7 @@ fn emit<T: serde::Serialize>(value: &T, out: Option<&Path>, json: bool) -> Resul
 }
 
 fn path_command(a: PathArgs) -> Result<()> {
+    tracing::debug!(seed = a.seed, "the Lasso path makes no random draws");
     check_output(a.out.as_deref(), &a.data)?;
     let data = load_data(&a.data)?;
     check_finite("X", data.x.as_ref())?;
@@ -555,6 +583,9 @@ fn diagnose_command(a: DiagnoseArgs) -> Result<()> {
 }
 
 fn bench_command(a: BenchArgs) -> Result<()> {
+    if a.reps == 0 {
+        bail!("invalid --reps 0: a sweep needs at least one repetition; pass --reps 1 or more");
+    }
     let n_grid = if a.n_grid == "auto" {
         sparsereg::bench::auto_grid(a.k, a.d)
     } else {
@@ -587,6 +618,16 @@ fn bench_command(a: BenchArgs) -> Result<()> {
     let bar = indicatif::ProgressBar::new(0);
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    for design in &cfg.designs {
+        Design::parse(design)?;
+    }
+    for method in &cfg.methods {
+        MethodSpec::parse(method)?;
+    }
+    if a.force && a.out.exists() {
+        std::fs::remove_file(&a.out)
+            .map_err(|e| anyhow!("{}: failed to delete it for --force: {e}", a.out.display()))?;
     }
     let written = run_bench(&cfg, &a.out, |done, total| {
         bar.set_length(total as u64);

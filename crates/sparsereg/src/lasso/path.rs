@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::linalg::center;
 use crate::params::{Check, Checked};
 use crate::solver::Fit;
-use crate::validate::check_shapes;
+use crate::validate::{check_magnitude, check_shapes};
 
 /// Size and depth of the α grid.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -69,7 +69,8 @@ impl AlphaGrid {
 /// `o.alpha` is ignored.
 ///
 /// # Errors
-/// As [`super::lasso`].
+/// As [`super::lasso`], and [`Error::Overflow`] for inputs whose sums of
+/// squares overflow (see [`check_magnitude`]).
 pub fn lasso_path_at(
     x: MatRef<'_, f64>,
     y: &[f64],
@@ -77,6 +78,7 @@ pub fn lasso_path_at(
     o: &Checked<LassoOptions>,
 ) -> Result<Vec<Fit>> {
     check_shapes(x, y)?;
+    check_magnitude(x, y)?;
     let c = center(x, y, o.fit_intercept);
     path_centered(&c, alphas, o)
 }
@@ -84,7 +86,8 @@ pub fn lasso_path_at(
 /// Fits the Lasso path on the grid of `grid` (α_max from the centred data).
 ///
 /// # Errors
-/// As [`super::lasso`].
+/// As [`super::lasso`], and [`Error::Overflow`] for inputs whose sums of
+/// squares overflow (see [`check_magnitude`]).
 pub fn lasso_path(
     x: MatRef<'_, f64>,
     y: &[f64],
@@ -92,6 +95,7 @@ pub fn lasso_path(
     o: &Checked<LassoOptions>,
 ) -> Result<Vec<Fit>> {
     check_shapes(x, y)?;
+    check_magnitude(x, y)?;
     let c = center(x, y, o.fit_intercept);
     let alphas = grid.alphas(alpha_max_centered(&c.x, &c.y));
     path_centered(&c, &alphas, o)
