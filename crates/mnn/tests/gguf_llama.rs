@@ -652,3 +652,195 @@ fn compare_command_reports_bad_model_and_continues() {
     assert!(rows[1]["loss_mean"].as_f64().unwrap() > 0.0);
     assert!(rows[1]["ppl"].as_f64().unwrap() > 1.0);
 }
+
+/// Runs `mnn` with `args` and returns its exit code and stderr.
+fn mnn_failure(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let output = mnn_command().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), stderr)
+}
+
+fn tiny_fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tiny")
+        .join(name)
+}
+
+#[test]
+fn score_without_tokenizer_fails_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("texts.jsonl");
+    std::fs::write(&input, "{\"output\": \"ab\"}\n").unwrap();
+    let model = tiny_fixture("neox-a");
+    let (code, stderr) = mnn_failure(&[
+        "score".as_ref(),
+        "--field".as_ref(),
+        "output".as_ref(),
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--input".as_ref(),
+        input.as_os_str(),
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("tokenizer.json"), "{stderr}");
+    assert!(stderr.contains("add tokenizer.json"), "{stderr}");
+    assert!(!stderr.contains("sample skipped"), "{stderr}");
+}
+
+#[test]
+fn compare_fails_when_every_model_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.gguf");
+    std::fs::write(&broken, "not a model").unwrap();
+    let input = dir.path().join("texts.jsonl");
+    std::fs::write(&input, "{\"output\": \"ab ab\"}\n").unwrap();
+    let no_tokenizer = tiny_fixture("neox-a");
+    let output = mnn_command()
+        .args(["compare", "--field", "output", "--json", "--model"])
+        .arg(&broken)
+        .arg("--model")
+        .arg(&no_tokenizer)
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("all 2 models failed"), "{stderr}");
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(rows[0]["error"].as_str().unwrap().contains("broken.gguf"));
+    let tokenizer_error = rows[1]["error"].as_str().unwrap();
+    assert!(
+        tokenizer_error.contains("tokenizer.json"),
+        "{tokenizer_error}"
+    );
+}
+
+#[test]
+fn compare_arch_option_forces_architecture() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.gguf");
+    write_gguf(&model, &Weights::random(7), GgmlDType::F32, true);
+    let input = dir.path().join("texts.jsonl");
+    std::fs::write(&input, "{\"output\": \"ab ab 12 ab\"}\n").unwrap();
+    let output = mnn_command()
+        .args([
+            "compare",
+            "--field",
+            "output",
+            "--json",
+            "--arch",
+            "llama-gguf",
+        ])
+        .arg("--model")
+        .arg(&model)
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(rows[0]["arch"], "llama-gguf");
+    assert_eq!(rows[0]["n_scored"], 1);
+}
+
+#[test]
+fn score_force_keeps_input_in_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("samples.jsonl");
+    let content = "{\"output\": \"ab\"}\n";
+    std::fs::write(&input, content).unwrap();
+    let (code, stderr) = mnn_failure(&[
+        "score".as_ref(),
+        "--field".as_ref(),
+        "output".as_ref(),
+        "--model".as_ref(),
+        "missing.gguf".as_ref(),
+        "--input".as_ref(),
+        input.as_os_str(),
+        "--out".as_ref(),
+        dir.path().as_os_str(),
+        "--force".as_ref(),
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("also an input"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), content);
+}
+
+#[test]
+fn score_rejects_bad_row_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let texts = dir.path().join("texts.jsonl");
+    std::fs::write(&texts, "{\"output\": \"ab\"}\n").unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "\n  \n").unwrap();
+    let cases: [(&Path, &[&str], &str); 3] = [
+        (&texts, &["--limit", "0"], "invalid --limit 0"),
+        (&empty, &[], "has no rows"),
+        (
+            &texts,
+            &["--metrics", "loss", "--layers", "all"],
+            "invalid --layers all",
+        ),
+    ];
+    for (input, extra, needle) in cases {
+        // The model path does not exist, so each error must come before loading.
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "score".as_ref(),
+            "--field".as_ref(),
+            "output".as_ref(),
+            "--model".as_ref(),
+            "missing.gguf".as_ref(),
+            "--input".as_ref(),
+            input.as_os_str(),
+        ];
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
+        let (code, stderr) = mnn_failure(&args);
+        assert_eq!(code, Some(1), "{needle}: {stderr}");
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+        assert!(!stderr.contains("missing.gguf"), "{needle}: {stderr}");
+    }
+}
+
+#[test]
+fn score_loss_alone_matches_full_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.gguf");
+    write_gguf(&model, &Weights::random(7), GgmlDType::F32, true);
+    let input = dir.path().join("texts.jsonl");
+    std::fs::write(
+        &input,
+        "{\"output\": \"ab ab 12 ab\"}\n{\"output\": \"x\"}\n{\"output\": \" \"}\n",
+    )
+    .unwrap();
+    let score = |metrics: &str| {
+        let output = mnn_command()
+            .args(["score", "--json", "--field", "output", "--metrics", metrics])
+            .arg("--model")
+            .arg(&model)
+            .arg("--input")
+            .arg(&input)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{metrics}: {stderr}");
+        let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        rows[0].clone()
+    };
+
+    let alone = score("loss");
+    let full = score("mnn,me,loss");
+    assert_eq!(alone["n_scored"], 1, "{alone}");
+    // The one-token text has no next-token prediction.
+    assert_eq!(alone["n_nan"], 1, "{alone}");
+    assert_eq!(alone["n_empty"], 1, "{alone}");
+    assert!(alone["mnn_mean"].is_null(), "{alone}");
+    let loss = alone["loss_mean"].as_f64().unwrap();
+    let full_loss = full["loss_mean"].as_f64().unwrap();
+    assert!(loss > 0.0, "{alone}");
+    assert!(
+        (loss - full_loss).abs() <= 1e-12 * full_loss,
+        "{loss} vs {full_loss}"
+    );
+}

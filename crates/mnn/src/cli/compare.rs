@@ -5,15 +5,15 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Args;
 use mnn::models::{ModelSpec, load_model};
-use mnn::runner::{LayerRow, ScoreParams, summarize};
+use mnn::runner::{CountedMetric, LayerRow, ScoreParams, summarize};
 use serde::Serialize;
 
 use super::score::{
-    ScoreMetric, TextArgs, dataset_name, metric_opts, score_rows, select_rows, set_threads,
-    weights_of,
+    ArchName, ScoreMetric, TextArgs, arch_of, dataset_name, metric_opts, score_rows, select_rows,
+    set_threads, weights_of,
 };
 
 #[derive(Args)]
@@ -21,12 +21,15 @@ pub struct CompareArgs {
     /// Models to compare: `.gguf` files or model folders; repeat the option.
     #[arg(long = "model", required = true)]
     models: Vec<PathBuf>,
+    /// Architecture of every `--model`.
+    #[arg(long, value_enum, default_value = "auto")]
+    arch: ArchName,
     #[command(flatten)]
     texts: TextArgs,
 }
 
 /// One model's row. `error` is set, and the values are empty, when the model
-/// could not be loaded.
+/// could not be loaded or has no tokenizer.
 #[derive(Serialize)]
 struct CompareRow {
     model: String,
@@ -38,6 +41,12 @@ struct CompareRow {
     error: Option<String>,
 }
 
+/// Scores the texts with every model and prints the table. A model that
+/// fails to load gets an error row and the others continue.
+///
+/// # Errors
+///
+/// Invalid text options, a failed write, or every model failing to load.
 pub fn run(args: &CompareArgs) -> Result<()> {
     set_threads(args.texts.threads);
     let selected = [ScoreMetric::Mnn, ScoreMetric::Me, ScoreMetric::Loss];
@@ -49,7 +58,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     for path in &args.models {
         let spec = ModelSpec {
             path: path.clone(),
-            arch: None,
+            arch: arch_of(args.arch),
             weights: weights_of(args.texts.weights),
         };
         let start = Instant::now();
@@ -61,7 +70,11 @@ pub fn run(args: &CompareArgs) -> Result<()> {
             load_s: 0.0,
             error: None,
         };
-        let mut model = match load_model(&spec) {
+        let loaded = load_model(&spec).and_then(|model| {
+            model.check_tokenizer()?;
+            Ok(model)
+        });
+        let mut model = match loaded {
             Ok(model) => model,
             Err(error) => {
                 tracing::error!(model = %path.display(), %error, "model skipped");
@@ -78,12 +91,20 @@ pub fn run(args: &CompareArgs) -> Result<()> {
             loss: model.arch().is_causal(),
         };
         let records = score_rows(model.as_mut(), metrics, params, &row_refs, None)?;
-        row.summary = summarize(&records, true)
+        row.summary = summarize(&records, CountedMetric::Mnn)
             .into_iter()
             .find(|s| s.layer == "final");
         table.push(row);
     }
-    print_table(&table, args.texts.json)
+    print_table(&table, args.texts.json)?;
+
+    if table.iter().all(|row| row.error.is_some()) {
+        bail!(
+            "all {} models failed to load; fix the errors above",
+            table.len()
+        );
+    }
+    Ok(())
 }
 
 /// Returns the file name of a model file, or `parent/folder` for a model

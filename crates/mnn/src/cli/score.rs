@@ -6,12 +6,12 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mnn::io::texts::{TextRow, read_texts};
 use mnn::models::{Arch, HiddenStates, ModelSpec, WeightMode, load_model};
-use mnn::runner::{LayerRow, SampleRecord, ScoreParams, Scorer, summarize};
+use mnn::runner::{CountedMetric, LayerRow, SampleRecord, ScoreParams, Scorer, summarize};
 use mnn::{EntropyMethod, MetricOpts, MetricParams, MetricSet};
 use serde::Serialize;
 
@@ -135,10 +135,16 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     set_threads(args.texts.threads);
     let start = Instant::now();
     let metrics = metric_opts(&args.metrics, args.texts.entropy_method)?;
+    if metrics.is_none() && args.layers == LayersName::All {
+        bail!(
+            "invalid --layers all with --metrics loss: the loss comes from the final layer only; add mnn or me to --metrics, or drop --layers all"
+        );
+    }
     let rows = select_rows(&args.texts)?;
     let hash = config_hash(args);
     let mut done = Vec::new();
     if let Some(out) = &args.out {
+        check_outputs_not_inputs(out, args)?;
         done = prepare_out(out, args.resume, args.force, &hash)?;
     }
 
@@ -149,8 +155,23 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     };
     let load_start = Instant::now();
     let mut model = load_model(&spec)?;
+    model.check_tokenizer()?;
     let load_s = load_start.elapsed().as_secs_f64();
-    let loss = args.metrics.contains(&ScoreMetric::Loss) && model.arch().is_causal();
+    let loss_selected = args.metrics.contains(&ScoreMetric::Loss);
+    let loss = loss_selected && model.arch().is_causal();
+    if loss_selected && !loss {
+        if metrics.is_none() {
+            bail!(
+                "invalid --metrics loss for {}: {} is not a causal language model, so it has no loss; select mnn or me",
+                args.model.display(),
+                model.arch().name()
+            );
+        }
+        tracing::warn!(
+            arch = model.arch().name(),
+            "--metrics loss needs a causal language model; no loss is computed"
+        );
+    }
     let params = ScoreParams {
         max_tokens: args.texts.max_tokens,
         all_layers: args.layers == LayersName::All,
@@ -176,8 +197,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         samples_path.as_deref(),
     )?);
 
-    let mnn_selected = args.metrics.contains(&ScoreMetric::Mnn);
-    let lines: Vec<SummaryLine> = summarize(&records, mnn_selected)
+    let lines: Vec<SummaryLine> = summarize(&records, counted_metric(&args.metrics))
         .into_iter()
         .map(|row| SummaryLine {
             model: args.model.display().to_string(),
@@ -197,6 +217,16 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     print_summary(&lines, args.texts.json)
 }
 
+/// Rejects an `--out` whose run files would overwrite the input texts or the
+/// model, which `--force` would otherwise delete.
+fn check_outputs_not_inputs(out: &Path, args: &ScoreArgs) -> Result<()> {
+    let inputs = [args.texts.input.as_path(), args.model.as_path()];
+    for name in ["run.json", "samples.jsonl", "summary.csv"] {
+        datasets::check_not_input(&out.join(name), &inputs)?;
+    }
+    Ok(())
+}
+
 /// Sets the thread count of rayon's global pool and of candle's matmuls,
 /// which both read `RAYON_NUM_THREADS` (candle on every matmul, rayon when
 /// its global pool starts). The metric step always runs on one thread,
@@ -211,8 +241,24 @@ pub fn set_threads(threads: Option<NonZeroUsize>) {
     unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
 }
 
-/// Validated metric options for the selected metrics.
-pub fn metric_opts(selected: &[ScoreMetric], method: EntropyMethodName) -> Result<MetricOpts> {
+/// Validated metric options for the selected metrics, or `None` when only
+/// `loss` is selected.
+///
+/// # Errors
+///
+/// An invalid entropy method or metric set.
+pub fn metric_opts(
+    selected: &[ScoreMetric],
+    method: EntropyMethodName,
+) -> Result<Option<MetricOpts>> {
+    let metrics = MetricSet {
+        mnn: selected.contains(&ScoreMetric::Mnn),
+        entropy: selected.contains(&ScoreMetric::Me),
+        nuclear: false,
+    };
+    if !(metrics.mnn || metrics.entropy) {
+        return Ok(None);
+    }
     let params = MetricParams {
         entropy_method: match method {
             EntropyMethodName::Auto => EntropyMethod::Auto,
@@ -220,14 +266,22 @@ pub fn metric_opts(selected: &[ScoreMetric], method: EntropyMethodName) -> Resul
             EntropyMethodName::Eigh => EntropyMethod::Eigh,
             EntropyMethodName::Svd => EntropyMethod::Svd,
         },
-        metrics: MetricSet {
-            mnn: selected.contains(&ScoreMetric::Mnn),
-            entropy: selected.contains(&ScoreMetric::Me),
-            nuclear: false,
-        },
+        metrics,
         ..MetricParams::default()
     };
-    Ok(params.check()?)
+    Ok(Some(params.check()?))
+}
+
+/// The metric whose counts fill `n_scored` and `n_nan`: the first of mnn,
+/// me and loss that is selected.
+fn counted_metric(selected: &[ScoreMetric]) -> CountedMetric {
+    if selected.contains(&ScoreMetric::Mnn) {
+        CountedMetric::Mnn
+    } else if selected.contains(&ScoreMetric::Me) {
+        CountedMetric::Me
+    } else {
+        CountedMetric::Loss
+    }
 }
 
 pub fn arch_of(name: ArchName) -> Option<Arch> {
@@ -248,8 +302,22 @@ pub fn weights_of(name: WeightsName) -> WeightMode {
 }
 
 /// Reads the texts and applies `--limit` or `--sample`.
+///
+/// # Errors
+///
+/// `--limit 0`, an input file without rows, and the errors of
+/// [`read_texts`].
 pub fn select_rows(args: &TextArgs) -> Result<Vec<TextRow>> {
+    if args.limit == Some(0) {
+        bail!("invalid --limit 0: pass a positive row count, or omit --limit to score every row");
+    }
     let rows = read_texts(&args.input, &args.field)?;
+    if rows.is_empty() {
+        bail!(
+            "input {} has no rows: it is empty or contains only blank lines; pass a JSONL file with one JSON object per line",
+            args.input.display()
+        );
+    }
     if let Some(limit) = args.limit {
         return Ok(rows.into_iter().take(limit).collect());
     }
@@ -265,12 +333,12 @@ pub fn select_rows(args: &TextArgs) -> Result<Vec<TextRow>> {
 /// `samples` (flushed per sample) when given.
 pub fn score_rows(
     model: &mut dyn HiddenStates,
-    metrics: MetricOpts,
+    metrics: Option<MetricOpts>,
     params: ScoreParams,
     rows: &[&TextRow],
     samples: Option<&Path>,
 ) -> Result<Vec<SampleRecord>> {
-    let mut scorer = Scorer::new(model, metrics, params.check()?);
+    let mut scorer = Scorer::with_metrics(model, metrics, params.check()?);
     let mut file = match samples {
         Some(path) => Some(
             std::fs::OpenOptions::new()

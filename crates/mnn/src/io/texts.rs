@@ -15,7 +15,8 @@ pub struct TextRow {
     pub text: String,
 }
 
-/// Reads `field` from every non-blank line of a JSONL file.
+/// Reads `field` from every non-blank line of a JSONL file. A UTF-8 byte
+/// order mark at the start of the file is skipped.
 ///
 /// # Errors
 ///
@@ -27,6 +28,7 @@ pub fn read_texts(path: &Path, field: &str) -> Result<Vec<TextRow>, Error> {
         path: path.to_path_buf(),
         error,
     })?;
+    let content = content.strip_prefix('\u{feff}').unwrap_or(&content);
     let mut rows = Vec::new();
     for (line_index, line) in content.lines().enumerate() {
         if line.trim().is_empty() {
@@ -96,6 +98,14 @@ mod tests {
         let message = read_texts(&path, "output").unwrap_err().to_string();
         assert!(message.contains("line 2"), "{message}");
         assert!(message.contains("other"), "{message}");
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let (_dir, path) = write("\u{feff}{\"output\": \"a\"}\n");
+        let rows = read_texts(&path, "output").unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].text, "a");
     }
 
     #[test]

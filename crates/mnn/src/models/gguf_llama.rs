@@ -406,7 +406,7 @@ fn negative_log_softmax(logits: &[f32], target: usize) -> f64 {
 }
 
 fn forward_error(error: candle_core::Error) -> Error {
-    Error::Forward(error.to_string())
+    Error::Forward(super::candle_message(&error))
 }
 
 fn emit(sink: &mut StateSink<'_>, layer: Layer, x: &Tensor) -> Result<(), Error> {

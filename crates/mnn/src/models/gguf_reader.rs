@@ -8,7 +8,7 @@ use candle_core::quantized::gguf_file::{Content, Value};
 use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{Device, Tensor};
 
-use super::gguf_dequant;
+use super::{candle_message, gguf_dequant};
 use crate::Error;
 
 /// The four magic bytes at the start of every GGUF file.
@@ -52,7 +52,7 @@ impl GgufFile {
         let content = Content::read(&mut reader).map_err(|e| {
             model_error(
                 path,
-                &format!("invalid GGUF header: {e}"),
+                &format!("invalid GGUF header: {}", candle_message(&e)),
                 "re-download the file",
             )
         })?;
@@ -168,7 +168,7 @@ impl GgufFile {
             .map_err(|e| {
                 model_error(
                     &self.path,
-                    &format!("cannot read tensor {name}: {e}"),
+                    &format!("cannot read tensor {name}: {}", candle_message(&e)),
                     "re-download the file",
                 )
             })
@@ -188,7 +188,7 @@ impl GgufFile {
         tensor.map_err(|e| {
             model_error(
                 &self.path,
-                &format!("cannot dequantise tensor {name}: {e}"),
+                &format!("cannot dequantise tensor {name}: {}", candle_message(&e)),
                 "re-download the file",
             )
         })
@@ -200,7 +200,7 @@ impl GgufFile {
         QMatMul::from_qtensor(qtensor).map_err(|e| {
             model_error(
                 &self.path,
-                &format!("cannot use tensor {name}: {e}"),
+                &format!("cannot use tensor {name}: {}", candle_message(&e)),
                 "use --weights f32",
             )
         })

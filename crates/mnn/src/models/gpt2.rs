@@ -183,6 +183,10 @@ impl HiddenStates for Gpt2 {
         self.config.n_positions
     }
 
+    fn check_tokenizer(&self) -> Result<(), Error> {
+        self.tokenizer.check()
+    }
+
     fn tokenize(&self, text: &str) -> Result<Vec<u32>, Error> {
         self.tokenizer.encode(text)
     }

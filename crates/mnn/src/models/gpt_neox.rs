@@ -318,6 +318,10 @@ impl HiddenStates for GptNeox {
         self.config.max_position_embeddings
     }
 
+    fn check_tokenizer(&self) -> Result<(), Error> {
+        self.tokenizer.check()
+    }
+
     fn tokenize(&self, text: &str) -> Result<Vec<u32>, Error> {
         self.tokenizer.encode(text)
     }

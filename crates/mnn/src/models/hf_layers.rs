@@ -199,5 +199,5 @@ pub fn emit(sink: &mut StateSink<'_>, layer: Layer, states: &Tensor) -> Result<(
 
 /// Wraps a tensor-library failure as [`Error::Forward`].
 pub fn forward_error(error: candle_core::Error) -> Error {
-    Error::Forward(error.to_string())
+    Error::Forward(super::candle_message(&error))
 }

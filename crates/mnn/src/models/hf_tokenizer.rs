@@ -15,8 +15,9 @@ use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use crate::Error;
 
 /// A loaded tokenizer, or the reason there is none. A model folder without a
-/// tokenizer still loads, so that token ids can be scored, but every
-/// [`TextTokenizer::encode`] call fails with that reason.
+/// tokenizer still loads, so that token ids can be scored, but
+/// [`TextTokenizer::check`] and every [`TextTokenizer::encode`] call fail
+/// with that reason.
 pub struct TextTokenizer {
     tokenizer: Option<Tokenizer>,
     path: PathBuf,
@@ -44,22 +45,37 @@ impl TextTokenizer {
         Ok(Self { tokenizer, path })
     }
 
+    /// Checks that a tokenizer was loaded.
+    ///
+    /// # Errors
+    /// [`Error::Tokenizer`] naming the missing file and the files to add.
+    pub fn check(&self) -> Result<(), Error> {
+        match self.tokenizer {
+            Some(_) => Ok(()),
+            None => Err(self.missing()),
+        }
+    }
+
     /// Token ids of `text`, with the special tokens the tokenizer adds.
     ///
     /// # Errors
     /// [`Error::Tokenizer`] when there is no tokenizer or encoding fails.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, Error> {
         let Some(tokenizer) = &self.tokenizer else {
-            return Err(Error::Tokenizer {
-                path: self.path.clone(),
-                reason: "not found".into(),
-                fix: "add tokenizer.json (or vocab.json and merges.txt) to the model folder".into(),
-            });
+            return Err(self.missing());
         };
         let encoding = tokenizer
             .encode(text, true)
             .map_err(|e| self.failure(format!("encoding failed: {e}")))?;
         Ok(encoding.get_ids().to_vec())
+    }
+
+    fn missing(&self) -> Error {
+        Error::Tokenizer {
+            path: self.path.clone(),
+            reason: "not found".into(),
+            fix: "add tokenizer.json (or vocab.json and merges.txt) to the model folder".into(),
+        }
     }
 
     fn failure(&self, reason: String) -> Error {

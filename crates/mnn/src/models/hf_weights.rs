@@ -100,7 +100,10 @@ impl Weights {
         }
         tensor.to_dtype(DType::F32).map_err(|e| Error::Model {
             path: self.source.clone(),
-            reason: format!("tensor {full} cannot be widened to f32: {e}"),
+            reason: format!(
+                "tensor {full} cannot be widened to f32: {}",
+                super::candle_message(&e)
+            ),
             fix: "store the weights as f32, f16 or bf16".into(),
         })
     }
@@ -119,7 +122,8 @@ impl Weights {
 }
 
 fn load_safetensors(path: &Path) -> Result<HashMap<String, Tensor>, Error> {
-    candle_core::safetensors::load(path, &Device::Cpu).map_err(|e| invalid_file(path, e))
+    candle_core::safetensors::load(path, &Device::Cpu)
+        .map_err(|e| invalid_file(path, super::candle_message(&e)))
 }
 
 fn load_shards(dir: &Path, index: &Path) -> Result<HashMap<String, Tensor>, Error> {
@@ -148,7 +152,8 @@ fn load_shards(dir: &Path, index: &Path) -> Result<HashMap<String, Tensor>, Erro
 // NOTE: no test reads a `pytorch_model.bin`; this path relies on candle's
 // pickle reader as is.
 fn load_pickle(path: &Path) -> Result<HashMap<String, Tensor>, Error> {
-    let tensors = candle_core::pickle::read_all(path).map_err(|e| invalid_file(path, e))?;
+    let tensors = candle_core::pickle::read_all(path)
+        .map_err(|e| invalid_file(path, super::candle_message(&e)))?;
     Ok(tensors.into_iter().collect())
 }
 

@@ -71,6 +71,16 @@ pub trait HiddenStates {
     /// The longest token sequence one forward pass accepts.
     fn max_positions(&self) -> usize;
 
+    /// Checks that the model can tokenize text. A model folder without
+    /// tokenizer files loads, so that token ids can be scored, but fails here.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Tokenizer`] naming the missing file.
+    fn check_tokenizer(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
     /// Token ids for a text, with the special tokens the model adds itself.
     fn tokenize(&self, text: &str) -> Result<Vec<u32>, Error>;
 
@@ -214,5 +224,41 @@ fn detect_folder_arch(folder: &Path, fix: &str) -> Result<Arch, Error> {
             &format!("model_type {other:?} is not supported"),
             "use a bert, gpt2 or gpt_neox model, or a Llama GGUF file",
         )),
+    }
+}
+
+/// Formats a tensor-library error without the backtrace that candle attaches
+/// when `RUST_BACKTRACE` is set, joining context and path wrappers with `: `.
+pub fn candle_message(error: &candle_core::Error) -> String {
+    match error {
+        candle_core::Error::WithBacktrace { inner, .. } => candle_message(inner),
+        candle_core::Error::Context { inner, context } => {
+            format!("{context}: {}", candle_message(inner))
+        }
+        candle_core::Error::WithPath { inner, path } => {
+            format!("{}: {}", path.display(), candle_message(inner))
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candle_message_drops_backtrace() {
+        let inner = candle_core::Error::Msg("unexpected end of file".into());
+        let error = candle_core::Error::WithBacktrace {
+            inner: Box::new(inner),
+            backtrace: Box::new(std::backtrace::Backtrace::force_capture()),
+        };
+        assert_eq!(candle_message(&error), "unexpected end of file");
+    }
+
+    #[test]
+    fn candle_message_keeps_context() {
+        let error = candle_core::Error::Msg("bad shape".into()).context("tensor w");
+        assert_eq!(candle_message(&error), "tensor w: bad shape");
     }
 }

@@ -1,10 +1,11 @@
 //! Scoring texts end to end: tokenize, run the model, score every requested
 //! layer, and aggregate per layer (cargo feature `models`).
 //!
-//! A text that cannot be scored never stops the run. An empty text is
-//! recorded with status `empty`, a one-token text is `degenerate` (no rows
-//! left after centring), and a tokenizer or forward failure is `skipped` with
-//! the error message. None of them enters the means.
+//! A text that cannot be scored never stops the run. An empty text (nothing
+//! but whitespace, or no tokens) is recorded with status `empty`, a one-token
+//! text is `degenerate` (no rows left after centring), and a tokenizer or
+//! forward failure is `skipped` with the error message. None of them enters
+//! the means.
 
 mod summary;
 
@@ -12,7 +13,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-pub use summary::{LayerRow, summarize};
+pub use summary::{CountedMetric, LayerRow, summarize};
 
 use crate::io::texts::TextRow;
 use crate::models::{HiddenStates, Layer, LayerSel};
@@ -111,7 +112,8 @@ fn status_name(status: Status) -> &'static str {
 /// A runner bound to one model and one set of options.
 pub struct Scorer<'a> {
     model: &'a mut dyn HiddenStates,
-    metrics: MetricOpts,
+    /// `None` scores no hidden-state metric (a loss-only run).
+    metrics: Option<MetricOpts>,
     opts: ScoreOpts,
     max_tokens: usize,
 }
@@ -120,6 +122,17 @@ impl<'a> Scorer<'a> {
     /// Binds `model`, clamping `max_tokens` to the model's limit with a
     /// warning.
     pub fn new(model: &'a mut dyn HiddenStates, metrics: MetricOpts, opts: ScoreOpts) -> Self {
+        Self::with_metrics(model, Some(metrics), opts)
+    }
+
+    /// Binds `model` like [`Scorer::new`]. With `metrics = None` only the
+    /// loss is computed, if `opts` requests it, and records carry status `ok`
+    /// without metric values.
+    pub fn with_metrics(
+        model: &'a mut dyn HiddenStates,
+        metrics: Option<MetricOpts>,
+        opts: ScoreOpts,
+    ) -> Self {
         let requested = opts.params().max_tokens;
         let limit = model.max_positions();
         if requested > limit {
@@ -154,6 +167,11 @@ impl<'a> Scorer<'a> {
     /// Scores one text and returns one record per requested layer. Failures
     /// of the tokenizer or the forward pass become `skipped` records.
     pub fn score(&mut self, row: &TextRow) -> Vec<SampleRecord> {
+        // Decided on the text, because tokenizers such as BERT's add special
+        // tokens ([CLS], [SEP]) even to an empty string.
+        if row.text.trim().is_empty() {
+            return self.empty(row, 0.0);
+        }
         let start = Instant::now();
         let ids = match self.model.tokenize(&row.text) {
             Ok(ids) => ids,
@@ -197,7 +215,10 @@ impl<'a> Scorer<'a> {
 
         let mut sink = |layer: Layer, states: &[f32], n: usize, d: usize| -> Result<(), Error> {
             let metric_start = Instant::now();
-            let scores = score_states(states, n, d, &metrics)?;
+            let scores = match &metrics {
+                Some(metrics) => score_states(states, n, d, metrics)?,
+                None => unscored(n, d),
+            };
             metric_ms += metric_start.elapsed().as_secs_f64() * 1e3;
             records.push(record_of(row, layer, &scores, truncated));
             if want_loss && layer == Layer::Final {
@@ -271,6 +292,17 @@ fn score_states(states: &[f32], n: usize, d: usize, metrics: &MetricOpts) -> Res
     }
 }
 
+/// Scores of a layer with no metric selected: the token count and status
+/// `ok`, every value NaN.
+fn unscored(n: usize, d: usize) -> Scores {
+    let mut scores = Scores::empty(d);
+    scores.n_input = n;
+    scores.n_eff = n;
+    scores.top_d = 0;
+    scores.status = Status::Ok;
+    scores
+}
+
 fn record_of(row: &TextRow, layer: Layer, scores: &Scores, truncated: bool) -> SampleRecord {
     SampleRecord {
         index: row.index,
@@ -291,5 +323,87 @@ fn record_of(row: &TextRow, layer: Layer, scores: &Scores, truncated: bool) -> S
         mnn_ms: scores.timing.mnn_ms,
         me_ms: scores.timing.me_ms,
         error: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MetricParams;
+
+    /// A model whose tokenizer wraps every text in two special tokens, as
+    /// BERT's adds [CLS] and [SEP], and whose states are distinct per token.
+    struct SpecialTokenModel;
+
+    impl HiddenStates for SpecialTokenModel {
+        fn arch(&self) -> crate::models::Arch {
+            crate::models::Arch::Bert
+        }
+
+        fn hidden_size(&self) -> usize {
+            3
+        }
+
+        fn n_layers(&self) -> usize {
+            1
+        }
+
+        fn max_positions(&self) -> usize {
+            64
+        }
+
+        fn tokenize(&self, text: &str) -> Result<Vec<u32>, Error> {
+            let mut ids = vec![101];
+            ids.extend(text.bytes().map(u32::from));
+            ids.push(102);
+            Ok(ids)
+        }
+
+        fn forward(
+            &mut self,
+            ids: &[u32],
+            _layers: &LayerSel,
+            sink: &mut crate::models::StateSink<'_>,
+        ) -> Result<(), Error> {
+            let states: Vec<f32> = (0..ids.len() * 3)
+                .map(|i| ((i * i) % 7) as f32 + i as f32 * 0.1)
+                .collect();
+            sink(Layer::Final, &states, ids.len(), 3)
+        }
+    }
+
+    fn score_text(text: &str) -> SampleRecord {
+        let mut model = SpecialTokenModel;
+        let metrics = MetricParams::default().check().unwrap();
+        let params = ScoreParams {
+            max_tokens: 64,
+            all_layers: false,
+            loss: false,
+        };
+        let mut scorer = Scorer::new(&mut model, metrics, params.check().unwrap());
+        let row = TextRow {
+            index: 0,
+            id: "0".into(),
+            text: text.into(),
+        };
+        scorer.score(&row).remove(0)
+    }
+
+    #[test]
+    fn blank_texts_are_empty_despite_special_tokens() {
+        for text in ["", "   ", "\n\t"] {
+            let record = score_text(text);
+            assert_eq!(record.status, "empty", "{text:?}");
+            assert_eq!(record.n_tokens, 0, "{text:?}");
+            assert_eq!(record.mnn, None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn text_with_content_is_scored() {
+        let record = score_text("abc");
+        assert_eq!(record.status, "ok");
+        assert_eq!(record.n_tokens, 5);
+        assert!(record.mnn.is_some_and(|mnn| mnn > 0.0));
     }
 }

@@ -11,6 +11,18 @@ use serde::Serialize;
 use super::SampleRecord;
 use crate::NanMean;
 
+/// The metric whose sample counts fill `n_scored` and `n_nan` of a
+/// [`LayerRow`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountedMetric {
+    Mnn,
+    Me,
+    /// The loss, which exists only on the `final` layer of causal models. A
+    /// forwarded sample without a finite loss (one token, or non-finite
+    /// logits) counts as NaN.
+    Loss,
+}
+
 /// One row of `summary.csv`. Means exclude empty, degenerate, non-finite
 /// and skipped samples.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -78,10 +90,17 @@ impl Accumulator {
         }
     }
 
-    fn finish(mut self, mnn_selected: bool) -> LayerRow {
-        let metric = if mnn_selected { &self.mnn } else { &self.me };
-        self.row.n_scored = metric.n_scored;
-        self.row.n_nan = metric.n_nan;
+    fn finish(mut self, counted: CountedMetric) -> LayerRow {
+        let (n_scored, n_nan) = match counted {
+            CountedMetric::Mnn => (self.mnn.n_scored, self.mnn.n_nan),
+            CountedMetric::Me => (self.me.n_scored, self.me.n_nan),
+            CountedMetric::Loss => (
+                self.loss.n_scored,
+                self.n_forward.saturating_sub(self.loss.n_scored),
+            ),
+        };
+        self.row.n_scored = n_scored;
+        self.row.n_nan = n_nan;
         self.row.mean_tokens =
             (self.n_forward > 0).then(|| self.tokens as f64 / self.n_forward as f64);
         self.row.mnn_mean = self.mnn.mean();
@@ -97,8 +116,8 @@ impl Accumulator {
 }
 
 /// Summarises records per layer, layers in numeric order with `final` last.
-/// `mnn_selected` picks the metric whose counts fill `n_scored` and `n_nan`.
-pub fn summarize(records: &[SampleRecord], mnn_selected: bool) -> Vec<LayerRow> {
+/// `counted` picks the metric whose counts fill `n_scored` and `n_nan`.
+pub fn summarize(records: &[SampleRecord], counted: CountedMetric) -> Vec<LayerRow> {
     let mut layers: BTreeMap<(usize, String), Accumulator> = BTreeMap::new();
     for record in records {
         let order = record.layer.parse::<usize>().unwrap_or(usize::MAX);
@@ -108,7 +127,7 @@ pub fn summarize(records: &[SampleRecord], mnn_selected: bool) -> Vec<LayerRow> 
     }
     layers
         .into_values()
-        .map(|accumulator| accumulator.finish(mnn_selected))
+        .map(|accumulator| accumulator.finish(counted))
         .collect()
 }
 
@@ -148,7 +167,7 @@ mod tests {
             record("final", "empty", None, None),
             record("final", "skipped", None, None),
         ];
-        let rows = summarize(&records, true);
+        let rows = summarize(&records, CountedMetric::Mnn);
         assert_eq!(rows.len(), 1);
         let row = &rows[0];
         assert_eq!(row.n_samples, 5);
@@ -164,13 +183,28 @@ mod tests {
     }
 
     #[test]
+    fn loss_counts_samples_with_loss() {
+        let records = [
+            record("final", "ok", None, Some(2.0)),
+            record("final", "ok", None, None),
+            record("final", "empty", None, None),
+        ];
+        let row = &summarize(&records, CountedMetric::Loss)[0];
+        assert_eq!(row.n_scored, 1);
+        assert_eq!(row.n_nan, 1);
+        assert_eq!(row.n_empty, 1);
+        assert_eq!(row.mnn_mean, None);
+        assert!((row.loss_mean.unwrap() - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
     fn layers_in_numeric_order() {
         let records = [
             record("final", "ok", Some(0.5), None),
             record("10", "ok", Some(0.5), None),
             record("2", "ok", Some(0.5), None),
         ];
-        let layers: Vec<String> = summarize(&records, true)
+        let layers: Vec<String> = summarize(&records, CountedMetric::Mnn)
             .into_iter()
             .map(|row| row.layer)
             .collect();
