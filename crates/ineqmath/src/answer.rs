@@ -41,7 +41,8 @@ pub struct AnswerEval {
     pub answer_sentence: String,
     /// The extracted answer: a bound expression or an option string.
     pub extracted: Option<String>,
-    /// True when an answer sentence was judged (not empty, no error).
+    /// True when an answer sentence was judged (not empty, no error); false
+    /// also when the LLM extraction held no letter or digit (such as `...`).
     pub is_solved: bool,
     /// True when the answer equals the gold.
     pub is_correct: bool,

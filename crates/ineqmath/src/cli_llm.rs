@@ -55,9 +55,16 @@ pub struct LlmArgs {
     /// Ignore cached replies and overwrite them.
     #[arg(long, conflicts_with = "cache_only")]
     refresh: bool,
-    /// Read replies only from the cache; a miss is an error and nothing is sent.
+    /// Read replies only from the cache; a miss is an error and nothing is
+    /// sent. Without --base-url it needs --cache-namespace.
     #[arg(long)]
     cache_only: bool,
+    /// Cache namespace, part of every cache key [default: the endpoint URL,
+    /// <base-url>/chat/completions]. To replay a run with --cache-only and no
+    /// server, pass the namespace it used (solve records carry it as
+    /// `cache_namespace`), such as http://127.0.0.1:8080/v1/chat/completions.
+    #[arg(long)]
+    cache_namespace: Option<String>,
     /// Cache folder [default: $NORMLAB_CACHE/ineqmath/llm].
     #[arg(long)]
     cache_dir: Option<PathBuf>,
@@ -85,20 +92,34 @@ impl LlmArgs {
 
     /// Builds a client for `model` (or the `--model` default).
     fn client(&self, model: Option<&str>, max_tokens: u32, seed: u64) -> Result<ChatClient> {
+        self.build(model, max_tokens, seed, false)
+    }
+
+    /// Builds a client that is never asked (the deterministic computation
+    /// judge): server and model may be absent, and the cache is off.
+    fn offline_client(&self, model: Option<&str>, seed: u64) -> Result<ChatClient> {
+        self.build(model, 1, seed, true)
+    }
+
+    fn build(
+        &self,
+        model: Option<&str>,
+        max_tokens: u32,
+        seed: u64,
+        offline: bool,
+    ) -> Result<ChatClient> {
         if self.concurrency == 0 {
             bail!("invalid --concurrency 0: give at least 1");
         }
-        let base_url = self
-            .base_url
-            .clone()
-            .or_else(|| std::env::var("OPENAI_BASE_URL").ok())
-            .context("no server given: pass --base-url (such as http://127.0.0.1:8080/v1) or set OPENAI_BASE_URL")?;
+        let base_url = self.server(offline)?;
         let model = model
             .map(str::to_string)
             .or_else(|| self.model.clone())
             .or_else(|| std::env::var("INEQMATH_MODEL").ok())
+            .or_else(|| offline.then(|| "none".to_string()))
             .context("no model given: pass --model or set INEQMATH_MODEL")?;
         let mut params = ClientParams::new(&base_url, &model);
+        params.namespace = self.cache_namespace.clone();
         params.api_key = std::env::var(&self.api_key_env)
             .ok()
             .filter(|k| !k.is_empty())
@@ -110,13 +131,40 @@ impl LlmArgs {
         params.rpm = self.rpm;
         params.tpm = self.tpm;
         params.cache = self.cache();
+        if offline {
+            params.cache.policy = CachePolicy::Off;
+        }
         Ok(params.check()?)
+    }
+
+    /// The base URL; a placeholder that is never contacted for offline
+    /// clients and for `--cache-only` with `--cache-namespace`.
+    fn server(&self, offline: bool) -> Result<String> {
+        let given = self
+            .base_url
+            .clone()
+            .or_else(|| std::env::var("OPENAI_BASE_URL").ok());
+        match given {
+            Some(url) => Ok(url),
+            None if offline || (self.cache_only && self.cache_namespace.is_some()) => {
+                Ok(NO_SERVER.to_string())
+            }
+            None if self.cache_only => bail!(
+                "--cache-only without --base-url needs --cache-namespace: pass the namespace of the run that filled the cache, by default its endpoint URL such as http://127.0.0.1:8080/v1/chat/completions (solve records carry it as cache_namespace)"
+            ),
+            None => bail!(
+                "no server given: pass --base-url (such as http://127.0.0.1:8080/v1) or set OPENAI_BASE_URL"
+            ),
+        }
     }
 
     fn template(&self, name: &str) -> Result<Template> {
         Ok(prompts::load(name, self.prompt_dir.as_deref())?)
     }
 }
+
+/// The base URL of clients that send nothing; `.invalid` names never resolve.
+const NO_SERVER: &str = "http://no-server.invalid/v1";
 
 /// Creates a progress bar on stderr when stderr is a terminal.
 fn progress(len: usize, what: &'static str) -> Option<ProgressBar> {
@@ -154,10 +202,13 @@ pub struct SolveArgs {
     /// Completion budget per problem, in tokens.
     #[arg(long, default_value_t = 10_000)]
     max_tokens: u32,
-    /// Re-run items recorded as failed.
+    /// Re-run items recorded as failed. Without it a rerun skips them but
+    /// counts them as failed, and the command exits 1 while any requested
+    /// item has failed.
     #[arg(long)]
     retry_failed: bool,
-    /// JSON-lines output (appended per item); the sorted array goes to the same path with `.json`.
+    /// JSON-lines output (appended per item); the sorted array goes to the
+    /// same path with `.json`. Neither may be an input file.
     #[arg(long)]
     out: PathBuf,
     #[command(flatten)]
@@ -167,6 +218,17 @@ pub struct SolveArgs {
 }
 
 pub fn run_solve(args: &SolveArgs) -> Result<()> {
+    let inputs: Vec<&Path> = [
+        Some(&args.problems),
+        args.shots_from.as_ref(),
+        args.prompts_from.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(PathBuf::as_path)
+    .collect();
+    datasets::check_not_input(&args.out, &inputs)?;
+    datasets::check_not_input(&args.out.with_extension("json"), &inputs)?;
     let problems = select(load_problems(&args.problems)?, args.ptype, &args.ids)?;
     let client = args.llm.client(None, args.max_tokens, args.common.seed)?;
     let bound = args.llm.template("solve_bound")?;
@@ -220,7 +282,16 @@ pub fn run_solve(args: &SolveArgs) -> Result<()> {
             summary.array.display()
         )
     };
-    print(&text)
+    print(&text)?;
+    match &summary.first_error {
+        Some(error) => bail!(
+            "{} of {} items failed (their records stay in {}; rerun with --retry-failed); first: {error}",
+            summary.failed,
+            summary.requested,
+            args.out.display()
+        ),
+        None => Ok(()),
+    }
 }
 
 fn select(problems: Vec<Problem>, ptype: Option<TypeName>, ids: &[String]) -> Result<Vec<Problem>> {
@@ -257,7 +328,9 @@ pub struct JudgeArgs {
     /// Judges to run (comma-separated): toy, gap, approx, calc.
     #[arg(long, value_delimiter = ',', default_value = "toy,gap,approx,calc")]
     judges: Vec<String>,
-    /// Per-judge models, such as toy=o4-mini,calc=gpt-4.1-mini (others use --model).
+    /// Per-judge models, such as toy=o4-mini,calc=gpt-4.1-mini (others use
+    /// --model). `answer=<model>` is accepted and ignored: `judge` runs no
+    /// final-answer judge (`score --answer-judge hybrid` takes its model from --model).
     #[arg(long, value_delimiter = ',')]
     judge_model: Vec<String>,
     /// Source of the computation judge's equalities.
@@ -304,10 +377,13 @@ pub fn run_judge(args: &JudgeArgs) -> Result<()> {
     let mut templates = BTreeMap::new();
     for kind in &kinds {
         let model = models.get(kind).map(String::as_str);
-        clients.insert(
-            *kind,
-            args.llm.client(model, args.max_tokens, args.common.seed)?,
-        );
+        let client =
+            if *kind == StepKind::Computation && matches!(args.calc_extract, CalcExtractArg::Det) {
+                args.llm.offline_client(model, args.common.seed)?
+            } else {
+                args.llm.client(model, args.max_tokens, args.common.seed)?
+            };
+        clients.insert(*kind, client);
         templates.insert(*kind, args.llm.template(kind.template())?);
     }
     let calc = CalcOptions {

@@ -187,6 +187,52 @@ pub fn load_responses(path: &Path, skip_malformed: bool) -> Result<Responses> {
     Ok(out)
 }
 
+/// Reads a response file like [`load_responses`] (no skipping) and returns
+/// each record's JSON object verbatim, in file order, with `data_id` set from
+/// the map key where the record lacks one.
+///
+/// # Errors
+/// As [`load_responses`].
+pub fn load_raw_responses(path: &Path) -> Result<Vec<Map<String, Value>>> {
+    let text = read(path)?;
+    let mut out = Vec::new();
+    for (position, key, value) in raw_records(path, &text)? {
+        let checked = record(key.as_deref(), value.clone()).map_err(|(id, problem)| {
+            let record = id.map_or_else(
+                || format!("#{position} (1-based position)"),
+                |id| format!("data_id {id}"),
+            );
+            Error::Record {
+                path: path.to_path_buf(),
+                record,
+                problem,
+            }
+        })?;
+        let Value::Object(mut map) = value else {
+            return Err(Error::Record {
+                path: path.to_path_buf(),
+                record: format!("#{position} (1-based position)"),
+                problem: "the record is not a JSON object".into(),
+            });
+        };
+        if matches!(map.get("data_id"), None | Some(Value::Null)) {
+            map.insert("data_id".into(), Value::String(checked.data_id));
+        }
+        out.push(map);
+    }
+    let ids: Vec<String> = out.iter().map(|m| id_text(&m["data_id"])).collect();
+    check_unique(path, ids.iter().map(String::as_str))?;
+    Ok(out)
+}
+
+/// Formats a validated `data_id` (a string or an integer) as text.
+fn id_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// Reads a UTF-8 file, dropping a leading byte-order mark.
 fn read(path: &Path) -> Result<String> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;

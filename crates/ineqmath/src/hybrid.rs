@@ -144,11 +144,13 @@ fn bound(
     let expression = field(&reply.content, "expression").unwrap_or_default();
     out.method = Method::Llm;
     out.llm = Some(trace(judge, judge.extract, &reply));
-    out.extracted = (!expression.trim().is_empty()).then(|| expression.clone());
-    if expression.trim().is_empty() {
+    if is_no_answer(&expression) {
+        out.extracted = None;
+        out.is_solved = false;
         out.is_correct = false;
         return Ok(1);
     }
+    out.extracted = Some(expression.clone());
     if mode == AnswerMode::Hybrid {
         let verdict = equivalent_str(&out.ground_truth, &expression);
         out.is_correct = verdict.equal;
@@ -172,6 +174,12 @@ fn bound(
         .unwrap_or(false);
     out.llm = Some(trace(judge, judge.equiv, &reply));
     Ok(2)
+}
+
+/// True for an extraction without any letter or digit, such as `""` or the
+/// `...` of a reply cut at its token budget.
+fn is_no_answer(expression: &str) -> bool {
+    !expression.chars().any(char::is_alphanumeric)
 }
 
 fn ask(
@@ -204,4 +212,19 @@ fn trace(judge: &AnswerLlm, template: &Template, reply: &ChatReply) -> Value {
         "template_sha256": template.sha256, "request_sha256": reply.request_sha256,
         "cache_hit": reply.cache_hit, "reply": reply.content,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_no_answer;
+
+    #[test]
+    fn ellipsis_and_punctuation_are_no_answer() {
+        for text in ["", "  ", "...", "…", "$ . $", "?!"] {
+            assert!(is_no_answer(text), "{text:?}");
+        }
+        for text in ["C = 2", "\\sqrt{2}", "1/2", "π"] {
+            assert!(!is_no_answer(text), "{text:?}");
+        }
+    }
 }

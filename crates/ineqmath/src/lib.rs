@@ -15,8 +15,10 @@
 pub mod answer;
 pub mod bound;
 pub mod calc;
+pub mod compare;
 pub mod data;
 pub mod error;
+pub mod export;
 #[cfg(feature = "llm")]
 pub mod hybrid;
 pub mod latex;

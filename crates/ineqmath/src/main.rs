@@ -8,6 +8,8 @@
 //! ineqmath solve --problems dev.json --base-url http://127.0.0.1:8080/v1 --model m --out run/results.jsonl
 //! ineqmath judge --results run/results.json --base-url http://127.0.0.1:8080/v1 --model m --out run/step_eval.jsonl
 //! ineqmath report --answer out/answer_eval.jsonl --steps run/step_eval.jsonl --format markdown
+//! ineqmath compare --ours out/answer_eval.jsonl --theirs other/answer_eval.jsonl
+//! ineqmath export --results run/results.jsonl --format submission --out submission.json
 //! ```
 //!
 //! Errors print one line `error: …` on stderr and exit with status 1.
@@ -36,7 +38,7 @@ mod cli_llm;
 #[command(
     name = "ineqmath",
     version,
-    about = "The IneqMath benchmark: judge final answers of inequality problems exactly"
+    about = "The IneqMath benchmark: solve inequality problems with a model, judge final answers (exactly, or with a model) and judge the steps"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -58,6 +60,10 @@ enum Command {
     Data(DataCommand),
     /// Writes a leaderboard-schema report from answer_eval.jsonl (and step_eval.jsonl).
     Report(ReportArgs),
+    /// Compares two answer_eval.jsonl files: agreement, Cohen's κ, disagreeing ids.
+    Compare(CompareArgs),
+    /// Writes a response file as a leaderboard submission or a reference results.json.
+    Export(ExportArgs),
     /// Sends problems to a model and writes the responses resumably.
     #[cfg(feature = "llm")]
     Solve(cli_llm::SolveArgs),
@@ -91,12 +97,65 @@ struct ReportArgs {
     /// Token limit of the solver run, for `Max Tokens`.
     #[arg(long)]
     max_tokens: Option<u64>,
+    /// `Type` of the entry, written verbatim ("Reasoning" or "Chat" on the leaderboard).
+    #[arg(long = "type")]
+    model_type: Option<String>,
+    /// `Model Source`, written verbatim ("Open-source" or "Proprietary").
+    #[arg(long)]
+    model_source: Option<String>,
+    /// `Size`, written verbatim (such as "671B" or "UNK").
+    #[arg(long)]
+    size: Option<String>,
+    /// `Source`: URL of the model's announcement.
+    #[arg(long)]
+    source: Option<String>,
+    /// `Reasoning effort`, written verbatim (such as "medium").
+    #[arg(long)]
+    reasoning_effort: Option<String>,
+    /// `Date`: the model's release date, YYYY-MM-DD.
+    #[arg(long)]
+    date: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "json")]
     format: ReportFormat,
     /// Write the report to this file (through a temporary file and a rename).
     #[arg(long)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Our verdicts (answer_eval.jsonl of `score --out-dir`).
+    #[arg(long)]
+    ours: PathBuf,
+    /// The other judge's verdicts on the same split.
+    #[arg(long)]
+    theirs: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportShape {
+    /// Records with data_id, problem, type, prompt and response, for the leaderboard.
+    Submission,
+    /// The reference results.json: a JSON array of the full records.
+    ResultsJson,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// Response file: a JSON array, an object keyed by data_id, or JSON lines.
+    #[arg(long)]
+    results: PathBuf,
+    /// Output shape.
+    #[arg(long, value_enum)]
+    format: ExportShape,
+    /// Output file (written through a temporary file and a rename).
+    #[arg(long)]
+    out: PathBuf,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -137,8 +196,9 @@ pub(crate) struct CommonArgs {
     /// Print one JSON object on stdout.
     #[arg(long)]
     json: bool,
-    /// Seed of the random streams; the deterministic judge draws none, so it
-    /// does not change the verdicts.
+    /// Seed. The LLM commands (solve, judge, score with a model judge) send
+    /// it to the server, so it enters the cache key; the deterministic judge
+    /// draws no random numbers, so there it changes nothing.
     #[arg(long, default_value_t = 0)]
     seed: u64,
 }
@@ -229,6 +289,8 @@ fn main() {
         Command::Bench(args) => run_bench(&args),
         Command::Data(DataCommand::Stats(args)) => run_stats(&args),
         Command::Report(args) => run_report(&args),
+        Command::Compare(args) => run_compare(&args),
+        Command::Export(args) => run_export(&args),
         #[cfg(feature = "llm")]
         Command::Solve(args) => cli_llm::run_solve(&args),
         #[cfg(feature = "llm")]
@@ -577,6 +639,9 @@ fn run_report(args: &ReportArgs) -> Result<()> {
         inputs.extend(args.steps.clone());
         datasets::check_not_input(out, &inputs)?;
     }
+    if let Some(date) = &args.date {
+        ineqmath::report::check_date(date)?;
+    }
     let evals = ineqmath::report::read_answer_eval(&args.answer)?;
     if evals.is_empty() {
         bail!(
@@ -586,6 +651,12 @@ fn run_report(args: &ReportArgs) -> Result<()> {
     }
     let info = ineqmath::report::RunInfo {
         model: args.model_name.clone(),
+        model_type: args.model_type.clone(),
+        model_source: args.model_source.clone(),
+        size: args.size.clone(),
+        source: args.source.clone(),
+        reasoning_effort: args.reasoning_effort.clone(),
+        date: args.date.clone(),
         max_tokens: args.max_tokens,
     };
     let steps = match &args.steps {
@@ -601,4 +672,78 @@ fn run_report(args: &ReportArgs) -> Result<()> {
         Some(path) => write_atomic(path, text.as_bytes()),
         None => print(&text),
     }
+}
+
+fn run_compare(args: &CompareArgs) -> Result<()> {
+    let ours = ineqmath::report::read_answer_eval(&args.ours)?;
+    let theirs = ineqmath::report::read_answer_eval(&args.theirs)?;
+    let agreement = ineqmath::compare::compare((&args.ours, &ours), (&args.theirs, &theirs))?;
+    tracing::info!(
+        shared = agreement.shared,
+        agree = agreement.agree,
+        "comparison finished"
+    );
+
+    if args.common.json {
+        return print(&format!("{}\n", serde_json::to_string_pretty(&agreement)?));
+    }
+    let kappa = agreement.kappa.map_or(
+        "undefined (one constant verdict on both sides)".into(),
+        |k| format!("{k:.4}"),
+    );
+    let [[both, ours_only], [theirs_only, neither]] = agreement.table;
+    let mut t = format!(
+        "shared {}  agree {}  rate {:.4}  kappa {kappa}\n",
+        agreement.shared, agreement.agree, agreement.rate
+    );
+    t.push_str(&format!(
+        "correct in both {both}  ours only {ours_only}  theirs only {theirs_only}  neither {neither}\n"
+    ));
+    t.push_str(&format!(
+        "only in ours {}  only in theirs {}\n",
+        agreement.only_ours.len(),
+        agreement.only_theirs.len()
+    ));
+    for d in &agreement.disagree {
+        t.push_str(&format!(
+            "disagree\t{}\tours {}\ttheirs {}\n",
+            d.data_id, d.ours, d.theirs
+        ));
+    }
+    print(&t)
+}
+
+fn run_export(args: &ExportArgs) -> Result<()> {
+    datasets::check_not_input(&args.out, &[&args.results])?;
+    let records = ineqmath::data::load_raw_responses(&args.results)?;
+    if records.is_empty() {
+        bail!(
+            "{} contains no records; pass a response file with at least one record",
+            args.results.display()
+        );
+    }
+
+    let format = match args.format {
+        ExportShape::Submission => ineqmath::export::ExportFormat::Submission,
+        ExportShape::ResultsJson => ineqmath::export::ExportFormat::ResultsJson,
+    };
+    let value = ineqmath::export::export(&records, format)?;
+    write_atomic(
+        &args.out,
+        format!("{}\n", serde_json::to_string_pretty(&value)?).as_bytes(),
+    )?;
+    tracing::info!(records = records.len(), out = %args.out.display(), "export finished");
+
+    let text = if args.common.json {
+        let summary =
+            serde_json::json!({ "records": records.len(), "out": args.out.display().to_string() });
+        format!("{summary}\n")
+    } else {
+        format!(
+            "wrote {} records to {}\n",
+            records.len(),
+            args.out.display()
+        )
+    };
+    print(&text)
 }

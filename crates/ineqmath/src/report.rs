@@ -15,13 +15,86 @@ use crate::method::Method;
 use crate::score::method_counts;
 use crate::step_eval::{StepKind, StepVerdict};
 
-/// Metadata of the leaderboard entry.
+/// Metadata of the leaderboard entry. Text fields are written verbatim; a
+/// field left `None` is omitted from the entry.
 #[derive(Clone, Debug, Default)]
 pub struct RunInfo {
     /// Model name (`Model`).
     pub model: String,
+    /// `Type`: "Reasoning" or "Chat" on the leaderboard.
+    pub model_type: Option<String>,
+    /// `Model Source`: "Open-source" or "Proprietary" on the leaderboard.
+    pub model_source: Option<String>,
+    /// `Size`: parameter count as text, such as "671B", "UNK" or "".
+    pub size: Option<String>,
+    /// `Source`: URL of the model's announcement.
+    pub source: Option<String>,
+    /// `Reasoning effort`, such as "medium" or "not applicable".
+    pub reasoning_effort: Option<String>,
+    /// `Date`: release date, YYYY-MM-DD (see [`check_date`]).
+    pub date: Option<String>,
     /// Token limit of the solver run (`Max Tokens`).
     pub max_tokens: Option<u64>,
+}
+
+impl RunInfo {
+    /// Lists the metadata keys of the entry with their values, in leaderboard order.
+    fn metadata(&self) -> Vec<(&'static str, Value)> {
+        let text = [
+            ("Type", &self.model_type),
+            ("Model Source", &self.model_source),
+            ("Size", &self.size),
+            ("Source", &self.source),
+            ("Reasoning effort", &self.reasoning_effort),
+            ("Date", &self.date),
+        ];
+        let mut out = vec![("Model", json!(self.model))];
+        out.extend(
+            text.into_iter()
+                .filter_map(|(key, value)| value.as_ref().map(|v| (key, json!(v)))),
+        );
+        out.extend(self.max_tokens.map(|t| ("Max Tokens", json!(t))));
+        out
+    }
+}
+
+/// Checks a leaderboard `Date`: a calendar date written YYYY-MM-DD, the form
+/// of every leaderboard entry.
+///
+/// # Errors
+/// [`Error::Invalid`] naming the value and the expected form.
+pub fn check_date(date: &str) -> Result<()> {
+    let invalid = || {
+        Error::Invalid(format!(
+            "invalid --date '{date}': write the release date as YYYY-MM-DD, such as 2024-07-18"
+        ))
+    };
+    let parts: Vec<&str> = date.split('-').collect();
+    let [year, month, day] = parts.as_slice() else {
+        return Err(invalid());
+    };
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    if !(digits(year, 4) && digits(month, 2) && digits(day, 2)) {
+        return Err(invalid());
+    }
+
+    let (y, m, d): (u32, u32, u32) = (
+        year.parse().map_err(|_| invalid())?,
+        month.parse().map_err(|_| invalid())?,
+        day.parse().map_err(|_| invalid())?,
+    );
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(invalid()),
+    };
+    if d == 0 || d > days {
+        return Err(invalid());
+    }
+    Ok(())
 }
 
 /// A report of the final-answer judge.
@@ -163,9 +236,8 @@ pub fn build_report(
     info: &RunInfo,
 ) -> Report {
     let mut leaderboard = Map::new();
-    leaderboard.insert("Model".into(), json!(info.model));
-    if let Some(tokens) = info.max_tokens {
-        leaderboard.insert("Max Tokens".into(), json!(tokens));
+    for (key, value) in info.metadata() {
+        leaderboard.insert(key.into(), value);
     }
     leaderboard.insert("is_correct".into(), json!(answer_cells(evals)));
     let drop = add_step_cells(&mut leaderboard, evals, steps);
@@ -297,6 +369,7 @@ mod tests {
         let info = RunInfo {
             model: "m".into(),
             max_tokens: Some(10000),
+            ..RunInfo::default()
         };
         let report = build_report(Path::new("a"), &evals, &steps, &info);
         let cell = |k: &str| -> GroupCells {
@@ -323,6 +396,84 @@ mod tests {
         assert_eq!(overall.total.accuracy, 33.3);
         assert_eq!(report.drop, Some(33.4));
         assert!(markdown(&report).contains("| 33.3 | 66.7 |"));
+    }
+
+    /// With all metadata and the six score keys, the entry reads as a
+    /// leaderboard entry and writes back to the same JSON.
+    #[test]
+    fn full_entry_round_trips_through_leaderboard_schema() {
+        let evals = [
+            eval("0", ProblemType::Bound, true),
+            eval("1", ProblemType::Relation, false),
+        ];
+        let steps: Vec<StepVerdict> = ["0", "1"]
+            .iter()
+            .flat_map(|id| StepKind::ALL.map(|k| step(id, k, true)))
+            .collect();
+        let info = RunInfo {
+            model: "GPT-4o mini".into(),
+            model_type: Some("Chat".into()),
+            model_source: Some("Proprietary".into()),
+            size: Some("UNK".into()),
+            source: Some("https://platform.openai.com/docs/models/gpt-4o-mini".into()),
+            reasoning_effort: Some("not applicable".into()),
+            date: Some("2024-07-18".into()),
+            max_tokens: Some(10000),
+        };
+        let report = build_report(Path::new("a"), &evals, &steps, &info);
+        let value = Value::Object(report.leaderboard.clone());
+        let entry: crate::leaderboard::Entry = serde_json::from_value(value.clone()).unwrap();
+        assert_eq!(entry.model_type, "Chat");
+        assert_eq!(entry.date, "2024-07-18");
+        assert_eq!(entry.max_tokens.value(), Some(10000));
+        assert!(entry.extra.is_empty(), "{:?}", entry.extra);
+        assert_eq!(serde_json::to_value(&entry).unwrap(), value);
+    }
+
+    #[test]
+    fn omitted_metadata_keys_are_absent() {
+        let evals = [eval("0", ProblemType::Bound, true)];
+        let info = RunInfo {
+            model: "m".into(),
+            date: Some("2025-01-31".into()),
+            ..RunInfo::default()
+        };
+        let report = build_report(Path::new("a"), &evals, &[], &info);
+        let keys: Vec<&str> = report.leaderboard.keys().map(String::as_str).collect();
+        for absent in [
+            "Type",
+            "Model Source",
+            "Size",
+            "Source",
+            "Reasoning effort",
+            "Max Tokens",
+        ] {
+            assert!(!keys.contains(&absent), "{absent} in {keys:?}");
+        }
+        assert_eq!(report.leaderboard["Date"], "2025-01-31");
+    }
+
+    #[test]
+    fn dates_are_calendar_dates() {
+        for good in ["2024-07-18", "2024-02-29", "2000-02-29", "2025-12-31"] {
+            assert!(check_date(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "2024-7-18",
+            "18-07-2024",
+            "2024/07/18",
+            "2025-02-29",
+            "1900-02-29",
+            "2024-13-01",
+            "2024-04-31",
+            "2024-00-10",
+            "2024-01-00",
+            "",
+            "2024-07-18T00:00",
+        ] {
+            let err = check_date(bad).unwrap_err().to_string();
+            assert!(err.contains("YYYY-MM-DD"), "{bad}: {err}");
+        }
     }
 
     #[test]

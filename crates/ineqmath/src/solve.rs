@@ -3,7 +3,9 @@
 //!
 //! Each finished item is appended to a JSON-lines file at once, so an
 //! interrupted run loses at most the items in flight; a rerun skips the items
-//! already in the file (and, with `retry_failed`, re-runs the failed ones).
+//! already in the file (and, with `retry_failed`, re-runs the failed ones). A
+//! torn last line (a write cut short) is cut off the file before a rerun
+//! appends, and its item runs again.
 //! At the end all records, sorted by `data_id`, are written as one JSON array
 //! beside the JSON-lines file (through a temporary file and a rename).
 
@@ -59,6 +61,10 @@ pub struct SolveRecord {
     pub request_sha256: String,
     /// True when the reply came from the cache.
     pub cache_hit: bool,
+    /// The cache namespace of the request (the endpoint URL unless set); pass
+    /// it as `--cache-namespace` to replay the run with `--cache-only` and no server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_namespace: Option<String>,
 }
 
 /// Settings of a solver run.
@@ -88,8 +94,10 @@ pub struct SolveSummary {
     pub resumed: usize,
     /// Items run now.
     pub ran: usize,
-    /// Items run now that failed.
+    /// Requested items whose record is a failure, run now or resumed.
     pub failed: usize,
+    /// `data_id` and error of the first failed item, if any.
+    pub first_error: Option<String>,
     /// Items run now whose reply hit the token budget.
     pub truncated: usize,
     /// Items run now whose reply came from the cache.
@@ -116,6 +124,7 @@ pub fn solve(
             jsonl.display()
         )));
     }
+    drop_torn_tail(jsonl)?;
     let mut records = read_records(jsonl)?;
     let pending: Vec<&Problem> = problems
         .iter()
@@ -150,13 +159,58 @@ pub fn solve(
     for result in results {
         let record: SolveRecord = result?;
         summary.ran += 1;
-        summary.failed += usize::from(!record.success);
         summary.truncated += usize::from(record.truncated);
         summary.cache_hits += usize::from(record.cache_hit);
         records.insert(record.data_id.clone(), record);
     }
+    count_failures(&mut summary, problems, &records);
     write_array(&summary.array, &records)?;
     Ok(summary)
+}
+
+/// Counts the requested items whose record failed and keeps the first error.
+fn count_failures(
+    summary: &mut SolveSummary,
+    problems: &[Problem],
+    records: &BTreeMap<String, SolveRecord>,
+) {
+    let failed: Vec<&SolveRecord> = problems
+        .iter()
+        .filter_map(|p| records.get(&p.data_id))
+        .filter(|r| !r.success)
+        .collect();
+    summary.failed = failed.len();
+    summary.first_error = failed.first().map(|r| {
+        format!(
+            "data_id {}: {}",
+            r.data_id,
+            r.error.as_deref().unwrap_or("unknown error")
+        )
+    });
+}
+
+/// Cuts a last line without a trailing newline (a write cut short) off the
+/// file, so that appended records start on a line of their own.
+fn drop_torn_tail(path: &Path) -> Result<()> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(());
+    }
+    let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    tracing::warn!(
+        path = %path.display(),
+        bytes = bytes.len() - keep,
+        "the last line has no newline (an interrupted write); it is dropped and its item runs again"
+    );
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    file.set_len(keep as u64).map_err(|e| Error::io(path, e))
 }
 
 fn solve_one(
@@ -212,6 +266,7 @@ fn solve_one(
         template_sha256: template_sha256.clone(),
         request_sha256: client.cache_key(&request).0,
         cache_hit: false,
+        cache_namespace: Some(client.namespace().to_string()),
     };
     match client.chat(&request) {
         Ok(reply) => {
@@ -238,8 +293,8 @@ fn append(file: &Mutex<std::fs::File>, path: &Path, record: &SolveRecord) -> Res
         .map_err(|e| Error::io(path, e))
 }
 
-/// Reads the records of an earlier run; the last record of an id wins, and a
-/// torn last line (an interrupted write) is ignored.
+/// Reads the records of an earlier run; the last record of an id wins, and an
+/// unreadable line is skipped with a warning (its item runs again).
 fn read_records(path: &Path) -> Result<BTreeMap<String, SolveRecord>> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -385,7 +440,7 @@ mod tests {
 
     use super::*;
     use crate::llm::fixture::{Fixture, completion};
-    use crate::llm::{Cache, CachePolicy, ClientParams};
+    use crate::llm::{Cache, CachePolicy, ChatClient, ClientParams};
 
     fn problem(id: &str, ptype: ProblemType) -> Problem {
         serde_json::from_value(serde_json::json!({
@@ -393,6 +448,54 @@ mod tests {
             "answer": "C = 1", "data_split": "dev"
         }))
         .unwrap()
+    }
+
+    fn client_of(server: &Fixture, dir: &Path) -> ChatClient {
+        let mut p = ClientParams::new(&server.base_url, "m");
+        p.cache = Cache {
+            dir: dir.join("cache"),
+            policy: CachePolicy::Off,
+        };
+        p.check().unwrap()
+    }
+
+    #[test]
+    fn torn_last_line_is_dropped_and_its_item_reruns() {
+        let server = Fixture::start(|_, _| completion("The answer is $C=1$"));
+        let dir = tempfile::tempdir().unwrap();
+        let client = client_of(&server, dir.path());
+        let bound = crate::prompts::load("solve_bound", None).unwrap();
+        let relation = crate::prompts::load("solve_relation", None).unwrap();
+        let options = SolveOptions {
+            bound: &bound,
+            relation: &relation,
+            examples: BTreeMap::new(),
+            prompts: None,
+            max_tokens: 16,
+            concurrency: 1,
+            retry_failed: false,
+        };
+        let problems: Vec<Problem> = ["1", "2"]
+            .iter()
+            .map(|id| problem(id, ProblemType::Bound))
+            .collect();
+        let out = dir.path().join("results.jsonl");
+        solve(&client, &problems, &out, &options, &|| {}).unwrap();
+        let text = std::fs::read_to_string(&out).unwrap();
+        let second_line = text.find('\n').unwrap() + 1;
+        let torn = &text[..second_line + 20];
+        std::fs::write(&out, torn).unwrap();
+
+        let again = solve(&client, &problems, &out, &options, &|| {}).unwrap();
+        assert_eq!((again.resumed, again.ran, again.failed), (1, 1, 0));
+        assert_eq!(server.count(), 3);
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.ends_with('\n'));
+        let ids: Vec<String> = text
+            .lines()
+            .map(|l| serde_json::from_str::<SolveRecord>(l).unwrap().data_id)
+            .collect();
+        assert_eq!(ids, ["1", "2"]);
     }
 
     #[test]
@@ -435,8 +538,16 @@ mod tests {
         assert_eq!((first.ran, first.failed, first.truncated), (3, 1, 2));
         assert_eq!(server.count(), 3);
 
+        assert!(
+            first
+                .first_error
+                .as_deref()
+                .unwrap()
+                .starts_with("data_id 2:")
+        );
+
         let second = solve(&client, &problems, &out, &options, &|| {}).unwrap();
-        assert_eq!((second.resumed, second.ran), (3, 0));
+        assert_eq!((second.resumed, second.ran, second.failed), (3, 0, 1));
         assert_eq!(server.count(), 3);
 
         let array: Vec<SolveRecord> =

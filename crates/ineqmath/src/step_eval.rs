@@ -77,7 +77,8 @@ pub struct StepVerdict {
     pub pass: bool,
     /// False when no reply could be parsed (counted as a failure).
     pub parse_ok: bool,
-    /// The judge's analysis.
+    /// The judge's analysis; when no reply parsed, the last raw reply (cut
+    /// to 4096 bytes) so that the failure can be read.
     pub analysis: String,
     /// The step the judge flagged, if any.
     pub flagged_step: Option<String>,

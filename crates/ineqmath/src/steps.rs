@@ -124,6 +124,7 @@ impl StepJudge<'_> {
         ]);
         let schema = schema(self.kind);
         let mut judgement = None;
+        let mut last_reply = String::new();
         let mut all_hits = true;
         for attempt in 0..=REASKS {
             let request = ChatRequest {
@@ -153,9 +154,11 @@ impl StepJudge<'_> {
             if judgement.is_some() {
                 break;
             }
+            last_reply = reply.content;
         }
         verdict.cache_hit = all_hits;
         let Some(judgement) = judgement else {
+            verdict.analysis = truncate_reply(&last_reply);
             return Ok(verdict);
         };
         verdict.parse_ok = true;
@@ -213,6 +216,22 @@ impl StepJudge<'_> {
             .iter()
             .all(|c| c.status != crate::calc::CheckStatus::Fail);
     }
+}
+
+/// Longest raw reply, in bytes, kept as the analysis of an unparsed verdict.
+const RAW_REPLY_BYTES: usize = 4096;
+
+/// Cuts `reply` to at most [`RAW_REPLY_BYTES`] on a character boundary,
+/// marking a cut with `…`.
+fn truncate_reply(reply: &str) -> String {
+    if reply.len() <= RAW_REPLY_BYTES {
+        return reply.to_string();
+    }
+    let mut end = RAW_REPLY_BYTES;
+    while !reply.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &reply[..end])
 }
 
 /// Parses a reply: the whole text or the last `{…}` object in it as JSON,
@@ -371,6 +390,15 @@ mod tests {
     }
 
     #[test]
+    fn long_raw_reply_is_cut_on_a_char_boundary() {
+        let reply = "é".repeat(RAW_REPLY_BYTES);
+        let kept = truncate_reply(&reply);
+        assert!(kept.ends_with('…'));
+        assert_eq!(kept.len(), RAW_REPLY_BYTES + '…'.len_utf8());
+        assert_eq!(truncate_reply("short"), "short");
+    }
+
+    #[test]
     fn garbage_is_asked_twice_more_then_fails() {
         let (v, calls) = judge_with(
             StepKind::ToyCase,
@@ -383,6 +411,7 @@ mod tests {
         assert!(!v.pass);
         assert!(v.error.is_none());
         assert_eq!(v.attempts, 3);
+        assert_eq!(v.analysis, "no idea");
         assert_eq!(v.template, "step_toy_case");
         assert_eq!(v.template_sha256.len(), 64);
     }

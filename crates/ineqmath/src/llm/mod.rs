@@ -157,7 +157,7 @@ pub struct ClientParams {
     pub tpm: Option<u64>,
     /// The cache.
     pub cache: Cache,
-    /// Cache namespace; the base URL when `None`.
+    /// Cache namespace; the endpoint URL (`<base_url>/chat/completions`) when `None`.
     pub namespace: Option<String>,
 }
 
@@ -339,6 +339,12 @@ impl ChatClient {
         &self.params.model
     }
 
+    /// Returns the cache namespace: the one set in the parameters, else the
+    /// endpoint URL (`<base_url>/chat/completions`).
+    pub fn namespace(&self) -> &str {
+        self.params.namespace.as_deref().unwrap_or(&self.url)
+    }
+
     /// Returns the parameter style in use.
     pub fn style(&self) -> ParamStyle {
         self.style
@@ -398,7 +404,7 @@ impl ChatClient {
             .or_else(|| body.get("max_completion_tokens"))
             .cloned();
         let canonical = json!({
-            "namespace": self.params.namespace.clone().unwrap_or_else(|| self.url.clone()),
+            "namespace": self.namespace(),
             "model": self.params.model,
             "messages": field("messages"),
             "temperature": field("temperature"),
