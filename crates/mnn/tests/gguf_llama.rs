@@ -769,6 +769,36 @@ fn score_force_keeps_input_in_out() {
 }
 
 #[test]
+fn score_force_keeps_old_run_when_the_model_fails_to_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("texts.jsonl");
+    std::fs::write(&input, "{\"output\": \"ab\"}\n").unwrap();
+    let out = dir.path().join("run");
+    std::fs::create_dir(&out).unwrap();
+    let old = "{\"index\": 0}\n";
+    std::fs::write(out.join("samples.jsonl"), old).unwrap();
+
+    let (code, stderr) = mnn_failure(&[
+        "score".as_ref(),
+        "--field".as_ref(),
+        "output".as_ref(),
+        "--model".as_ref(),
+        dir.path().join("missing.gguf").as_os_str(),
+        "--input".as_ref(),
+        input.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--force".as_ref(),
+    ]);
+
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("samples.jsonl")).unwrap(),
+        old
+    );
+}
+
+#[test]
 fn score_rejects_bad_row_selection() {
     let dir = tempfile::tempdir().unwrap();
     let texts = dir.path().join("texts.jsonl");

@@ -16,7 +16,9 @@ use mnn::{EntropyMethod, MetricOpts, MetricParams, MetricSet};
 use serde::Serialize;
 
 use super::matrix::EntropyMethodName;
-use super::score_out::{config_hash, prepare_out, write_run_json, write_summary_csv};
+use super::score_out::{
+    clear_old_run, config_hash, prepare_out, write_run_json, write_summary_csv,
+};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ScoreMetric {
@@ -177,7 +179,13 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         all_layers: args.layers == LayersName::All,
         loss,
     };
+
+    // The old run files are deleted (`--force`) only once the model has
+    // loaded and the options are known to work, so a failed start keeps them.
     if let Some(out) = &args.out {
+        if args.force {
+            clear_old_run(out)?;
+        }
         write_run_json(out, args, &hash, model.as_ref(), &params, None)?;
     }
 

@@ -19,9 +19,6 @@ pub fn prepare_out(out: &Path, resume: bool, force: bool, hash: &str) -> Result<
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let non_empty = std::fs::read_dir(out)?.next().is_some();
     if force {
-        for name in ["run.json", "samples.jsonl", "summary.csv"] {
-            let _ = std::fs::remove_file(out.join(name));
-        }
         return Ok(Vec::new());
     }
     if !resume {
@@ -35,6 +32,23 @@ pub fn prepare_out(out: &Path, resume: bool, force: bool, hash: &str) -> Result<
     }
     check_resume_hash(out, hash)?;
     read_finished(&out.join("samples.jsonl"))
+}
+
+/// Deletes the run files of an earlier run in `out` (`--force`). Called only
+/// after the model has loaded, so a failed start leaves the old run intact.
+pub fn clear_old_run(out: &Path) -> Result<()> {
+    for name in ["run.json", "samples.jsonl", "summary.csv"] {
+        let path = out.join(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => bail!(
+                "cannot delete {}: {error}; check its permissions",
+                path.display()
+            ),
+        }
+    }
+    Ok(())
 }
 
 fn check_resume_hash(out: &Path, hash: &str) -> Result<()> {
