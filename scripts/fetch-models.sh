@@ -8,7 +8,8 @@
 #
 # Cache: ${NORMLAB_MODELS:-$HOME/.cache/normlab/models}. On success the only
 # line on stdout is `export NORMLAB_MODELS=<cache>`, so callers can eval it;
-# progress goes to stderr. On failure it exits non-zero with one sentence.
+# progress goes to stderr. On failure it exits non-zero after one sentence on
+# stderr.
 set -eu
 
 cache=${NORMLAB_MODELS:-$HOME/.cache/normlab/models}

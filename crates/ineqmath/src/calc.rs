@@ -85,10 +85,12 @@ pub fn evaluate_check(
         abs_diff: None,
         status: CheckStatus::DroppedQuote,
     };
+
     let quote = normalize_quote(quote);
     if quote.is_empty() || !response_normalized.contains(&quote) {
         return check;
     }
+
     let (left, right) = match (side(lhs), side(rhs)) {
         (Ok(l), Ok(r)) => (l, r),
         (Err(status), _) | (_, Err(status)) => {
@@ -96,6 +98,7 @@ pub fn evaluate_check(
             return check;
         }
     };
+
     let values = (value(&left), value(&right));
     let (Some(l), Some(r)) = values else {
         check.status = CheckStatus::DroppedUnparsed;
@@ -103,6 +106,7 @@ pub fn evaluate_check(
     };
     check.lhs_value = Some(l);
     check.rhs_value = Some(r);
+
     let diff = match (&left.exact, &right.exact) {
         (Some(a), Some(b)) => rational_to_f64(&(a - b)).map_or(f64::INFINITY, f64::abs),
         _ => (l - r).abs(),

@@ -137,8 +137,8 @@ impl LlmArgs {
         Ok(params.check()?)
     }
 
-    /// The base URL; a placeholder that is never contacted for offline
-    /// clients and for `--cache-only` with `--cache-namespace`.
+    /// Returns the base URL. For offline clients and for `--cache-only` with
+    /// `--cache-namespace` it is a placeholder that is never contacted.
     fn server(&self, offline: bool) -> Result<String> {
         let given = self
             .base_url
@@ -217,6 +217,12 @@ pub struct SolveArgs {
     common: CommonArgs,
 }
 
+/// Runs `ineqmath solve`: checks the output paths, sends the selected problems
+/// to the solver model and prints the summary.
+///
+/// # Errors
+/// Invalid arguments or inputs, an output that is also an input, I/O errors, and
+/// any failed item (its record stays in the output file).
 pub fn run_solve(args: &SolveArgs) -> Result<()> {
     let inputs: Vec<&Path> = [
         Some(&args.problems),
@@ -229,10 +235,12 @@ pub fn run_solve(args: &SolveArgs) -> Result<()> {
     .collect();
     datasets::check_not_input(&args.out, &inputs)?;
     datasets::check_not_input(&args.out.with_extension("json"), &inputs)?;
+
     let problems = select(load_problems(&args.problems)?, args.ptype, &args.ids)?;
     let client = args.llm.client(None, args.max_tokens, args.common.seed)?;
     let bound = args.llm.template("solve_bound")?;
     let relation = args.llm.template("solve_relation")?;
+
     let mut examples = BTreeMap::new();
     if args.shots > 0 {
         let path = args
@@ -253,6 +261,7 @@ pub fn run_solve(args: &SolveArgs) -> Result<()> {
         concurrency: args.llm.concurrency,
         retry_failed: args.retry_failed,
     };
+
     tracing::info!(
         problems = problems.len(),
         model = client.model(),
@@ -268,6 +277,7 @@ pub fn run_solve(args: &SolveArgs) -> Result<()> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+
     let text = if args.common.json {
         format!("{}\n", serde_json::to_string_pretty(&summary)?)
     } else {
@@ -283,6 +293,7 @@ pub fn run_solve(args: &SolveArgs) -> Result<()> {
         )
     };
     print(&text)?;
+
     match &summary.first_error {
         Some(error) => bail!(
             "{} of {} items failed (their records stay in {}; rerun with --retry-failed); first: {error}",
@@ -295,7 +306,7 @@ pub fn run_solve(args: &SolveArgs) -> Result<()> {
 }
 
 fn select(problems: Vec<Problem>, ptype: Option<TypeName>, ids: &[String]) -> Result<Vec<Problem>> {
-    let wanted = ptype.map(|t| match t {
+    let requested_type = ptype.map(|t| match t {
         TypeName::Bound => ProblemType::Bound,
         TypeName::Relation => ProblemType::Relation,
     });
@@ -307,7 +318,7 @@ fn select(problems: Vec<Problem>, ptype: Option<TypeName>, ids: &[String]) -> Re
     }
     let chosen: Vec<Problem> = problems
         .into_iter()
-        .filter(|p| wanted.is_none_or(|t| p.ptype == t))
+        .filter(|p| requested_type.is_none_or(|t| p.ptype == t))
         .filter(|p| ids.is_empty() || ids.contains(&p.data_id))
         .collect();
     if chosen.is_empty() {
@@ -361,6 +372,12 @@ pub enum CalcExtractArg {
     Both,
 }
 
+/// Runs `ineqmath judge`: sends every record to each selected step judge and
+/// writes the verdicts to `--out`.
+///
+/// # Errors
+/// Invalid arguments, an output that is also an input, unreadable records, and
+/// cache misses or unreachable servers.
 pub fn run_judge(args: &JudgeArgs) -> Result<()> {
     let kinds = judge_kinds(&args.judges)?;
     let models = judge_models(&args.judge_model)?;
@@ -386,6 +403,7 @@ pub fn run_judge(args: &JudgeArgs) -> Result<()> {
         clients.insert(*kind, client);
         templates.insert(*kind, args.llm.template(kind.template())?);
     }
+
     let calc = CalcOptions {
         abs_tol: args.calc_abs_tol,
         extract: match args.calc_extract {
@@ -398,6 +416,7 @@ pub fn run_judge(args: &JudgeArgs) -> Result<()> {
         .iter()
         .flat_map(|r| kinds.iter().map(move |k| (r, *k)))
         .collect();
+
     tracing::info!(
         items = records.len(),
         judges = kinds.len(),
@@ -420,6 +439,7 @@ pub fn run_judge(args: &JudgeArgs) -> Result<()> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+
     let verdicts: Vec<StepVerdict> = verdicts.into_iter().collect::<Result<_, _>>()?;
     write_step_eval(&args.out, &verdicts)?;
     print(&judge_summary(&verdicts, &kinds, args.common.json)?)
@@ -429,7 +449,7 @@ fn judge_kinds(names: &[String]) -> Result<Vec<StepKind>> {
     let mut kinds = Vec::new();
     for name in names {
         let kind = StepKind::from_short(name.trim()).with_context(|| {
-            format!("unknown judge '{name}' in --judges; use toy, gap, approx and calc")
+            format!("invalid judge '{name}' in --judges; use toy, gap, approx or calc")
         })?;
         if !kinds.contains(&kind) {
             kinds.push(kind);
@@ -450,7 +470,7 @@ fn judge_models(pairs: &[String]) -> Result<BTreeMap<StepKind, String>> {
             }
             None if name.trim() == "answer" => {}
             None => bail!(
-                "unknown judge '{name}' in --judge-model; use toy, gap, approx, calc or answer"
+                "invalid judge '{name}' in --judge-model; use toy, gap, approx, calc or answer"
             ),
         }
     }
@@ -505,7 +525,7 @@ fn write_step_eval(path: &Path, verdicts: &[StepVerdict]) -> Result<()> {
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create the folder {}", parent.display()))?;
+            .with_context(|| format!("failed to create the folder {}", parent.display()))?;
     }
     Ok(write_atomic(path, text.as_bytes())?)
 }
@@ -584,6 +604,7 @@ pub enum PromptsCommand {
     },
 }
 
+/// Runs `ineqmath prompts`: lists, prints or hashes the templates.
 pub fn run_prompts(command: &PromptsCommand) -> Result<()> {
     match command {
         PromptsCommand::List => print(&format!("{}\n", prompts::names().join("\n"))),

@@ -54,7 +54,7 @@ fn submission_record(record: &Map<String, Value>) -> Result<Value> {
             }
             _ => {
                 return Err(Error::Invalid(format!(
-                    "record data_id {} has no `{field}` string, which the leaderboard submission needs; export the results file that `ineqmath solve` writes, or add the field",
+                    "record data_id {} is missing the `{field}` string that the leaderboard submission requires; export the results file that `ineqmath solve` writes, or add the field",
                     record.get("data_id").map_or("?".into(), Value::to_string)
                 )));
             }

@@ -1,11 +1,11 @@
 //! The LLM parts of the final-answer judge.
 //!
-//! `hybrid` keeps every deterministic verdict and asks a model only about the
-//! items that no rule could read: a bound sentence without a parseable value
-//! (the model copies the value, which is then compared exactly) and a
-//! relation sentence without a recognised option (the model names the
-//! letter). `llm` asks the model to extract every bound answer and, when the
-//! strings differ, to decide equivalence, as the reference pipeline does.
+//! `hybrid` keeps every deterministic verdict and sends to a model only the
+//! items that no rule could read. For a bound sentence without a parseable
+//! value, the model copies the value, which is then compared exactly. For a
+//! relation sentence without a recognised option, the model names the letter.
+//! `llm` requests that the model extract every bound answer and, when the
+//! strings differ, decide equivalence, as the reference pipeline does.
 
 use serde_json::{Value, json};
 
@@ -34,8 +34,9 @@ pub struct AnswerLlm<'a> {
 /// Applies the LLM judge of `mode` to `run` and recounts it.
 ///
 /// # Errors
-/// [`LlmError::CacheMiss`] and [`LlmError::Unreachable`]; other server errors
-/// leave the item's deterministic verdict with the error in its trace.
+/// [`LlmError::CacheMiss`] and [`LlmError::Unreachable`]. Other server errors
+/// are not raised: the item keeps its deterministic verdict and the error goes
+/// into its trace.
 pub fn apply(
     run: &mut ScoreRun,
     judge: &AnswerLlm,
@@ -106,7 +107,7 @@ fn relation(
         schema: json!({"type": "object", "additionalProperties": false, "required": ["option"],
             "properties": {"option": {"type": "string", "enum": ["A", "B", "C", "D", "E", "F", "none"]}}}),
     };
-    let reply = ask(
+    let reply = send_request(
         judge,
         judge.letter,
         &out.data_id,
@@ -123,6 +124,8 @@ fn relation(
     Ok(())
 }
 
+/// Judges a bound answer through the model and returns the number of requests
+/// sent or replayed (one or two).
 fn bound(
     judge: &AnswerLlm,
     out: &mut AnswerEval,
@@ -134,13 +137,14 @@ fn bound(
         schema: json!({"type": "object", "additionalProperties": false, "required": ["expression"],
             "properties": {"expression": {"type": "string"}}}),
     };
-    let reply = ask(
+    let reply = send_request(
         judge,
         judge.extract,
         &out.data_id,
         &[("sentence", sentence)],
         &schema,
     )?;
+
     let expression = field(&reply.content, "expression").unwrap_or_default();
     out.method = Method::Llm;
     out.llm = Some(trace(judge, judge.extract, &reply));
@@ -150,6 +154,7 @@ fn bound(
         out.is_correct = false;
         return Ok(1);
     }
+
     out.extracted = Some(expression.clone());
     if mode == AnswerMode::Hybrid {
         let verdict = equivalent_str(&out.ground_truth, &expression);
@@ -157,18 +162,20 @@ fn bound(
         out.abs_diff = verdict.abs_diff;
         return Ok(1);
     }
+
     let gold = crate::latex::strip_label(&out.ground_truth).replace('$', "");
     if gold.replace(' ', "") == expression.replace(['$', ' '], "") {
         out.is_correct = true;
         return Ok(1);
     }
+
     let schema = JsonSchema {
         name: "equivalence",
         schema: json!({"type": "object", "additionalProperties": false, "required": ["analysis", "equivalent"],
             "properties": {"analysis": {"type": "string"}, "equivalent": {"type": "boolean"}}}),
     };
     let values = [("gold", gold.trim()), ("pred", expression.trim())];
-    let reply = ask(judge, judge.equiv, &out.data_id, &values, &schema)?;
+    let reply = send_request(judge, judge.equiv, &out.data_id, &values, &schema)?;
     out.is_correct = crate::steps::last_json_object(&reply.content)
         .and_then(|o| o.get("equivalent").and_then(Value::as_bool))
         .unwrap_or(false);
@@ -182,7 +189,9 @@ fn is_no_answer(expression: &str) -> bool {
     !expression.chars().any(char::is_alphanumeric)
 }
 
-fn ask(
+/// Renders `template` with `values` and sends it as one JSON-schema request
+/// for `item`.
+fn send_request(
     judge: &AnswerLlm,
     template: &Template,
     item: &str,

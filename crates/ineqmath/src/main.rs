@@ -5,8 +5,10 @@
 //! ineqmath equiv 'C=\frac{1}{\sqrt2}' 'C=\frac{\sqrt2}{2}'
 //! ineqmath extract --type relation --parity --text 'answer is (D) since x = 1'
 //! ineqmath bench --results dev-responses/zero-shot.json --repeat 200
-//! ineqmath solve --problems dev.json --base-url http://127.0.0.1:8080/v1 --model m --out run/results.jsonl
-//! ineqmath judge --results run/results.json --base-url http://127.0.0.1:8080/v1 --model m --out run/step_eval.jsonl
+//! ineqmath solve --problems dev.json --base-url http://127.0.0.1:8080/v1 \
+//!     --model m --out run/results.jsonl
+//! ineqmath judge --results run/results.json --base-url http://127.0.0.1:8080/v1 \
+//!     --model m --out run/step_eval.jsonl
 //! ineqmath report --answer out/answer_eval.jsonl --steps run/step_eval.jsonl --format markdown
 //! ineqmath compare --ours out/answer_eval.jsonl --theirs other/answer_eval.jsonl
 //! ineqmath export --results run/results.jsonl --format submission --out submission.json
@@ -197,8 +199,8 @@ pub(crate) struct CommonArgs {
     #[arg(long)]
     json: bool,
     /// Seed. The LLM commands (solve, judge, score with a model judge) send
-    /// it to the server, so it enters the cache key; the deterministic judge
-    /// draws no random numbers, so there it changes nothing.
+    /// it to the server, so it enters the cache key. The deterministic judge
+    /// draws no random numbers, so it ignores the seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
 }

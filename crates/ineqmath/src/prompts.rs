@@ -86,12 +86,12 @@ pub fn names() -> Vec<&'static str> {
     BUILT_IN.iter().map(|(name, _, _)| *name).collect()
 }
 
-/// Loads template `name`: from `dir/<name>.txt` when `dir` is given and holds
-/// that file, else the built-in text.
+/// Loads template `name` from `dir/<name>.txt` when `dir` is given and contains
+/// that file, else returns the built-in text.
 ///
 /// # Errors
 /// [`Error::Template`] for an unknown name or an override without a required
-/// placeholder; [`Error::Io`] for an unreadable override.
+/// placeholder. [`Error::Io`] for an unreadable override.
 pub fn load(name: &str, dir: Option<&Path>) -> Result<Template> {
     let Some(&(name, built_in, required)) = BUILT_IN.iter().find(|(n, _, _)| *n == name) else {
         return Err(Error::Template {
@@ -131,7 +131,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_built_in_template_loads_and_renders() {
+    fn built_in_templates_render() {
         for name in names() {
             let t = load(name, None).unwrap();
             assert_eq!(t.sha256.len(), 64);
@@ -143,7 +143,8 @@ mod tests {
                 ("pred", "Q"),
                 ("examples", ""),
             ]);
-            assert!(!text.contains("{problem}") && !text.contains("{examples}"));
+            assert!(!text.contains("{problem}"), "{name}");
+            assert!(!text.contains("{examples}"), "{name}");
         }
     }
 

@@ -345,8 +345,8 @@ mod tests {
         .unwrap()
     }
 
-    /// Six items: answers 1 1 1 0 1 0; item 1 fails the toy-case judge,
-    /// item 4 has no calc verdict. Overall passes items 0 and 2 only.
+    /// Six items with answer verdicts 1 1 1 0 1 0. Item 1 fails the toy-case
+    /// judge and item 4 has no calc verdict, so overall passes items 0 and 2 only.
     #[test]
     fn overall_needs_answer_and_all_four_judges() {
         let evals = [
@@ -357,6 +357,7 @@ mod tests {
             eval("4", ProblemType::Relation, true),
             eval("5", ProblemType::Bound, false),
         ];
+
         let mut steps = Vec::new();
         for id in ["0", "1", "2", "3", "4", "5"] {
             for kind in StepKind::ALL {
@@ -366,6 +367,7 @@ mod tests {
                 }
             }
         }
+
         let info = RunInfo {
             model: "m".into(),
             max_tokens: Some(10000),
@@ -375,24 +377,15 @@ mod tests {
         let cell = |k: &str| -> GroupCells {
             serde_json::from_value(report.leaderboard[k].clone()).unwrap()
         };
-        assert_eq!(
-            (
-                cell("is_correct").total.correct,
-                cell("is_correct").total.accuracy
-            ),
-            (4, 66.7)
-        );
+
+        assert_eq!(cell("is_correct").total.correct, 4);
+        assert_eq!(cell("is_correct").total.accuracy, 66.7);
         assert_eq!(cell("toy_case_judge").total.correct, 5);
         assert_eq!(cell("calc_judge").relation.correct, 2);
         let overall = cell("all_true");
-        assert_eq!(
-            (
-                overall.total.correct,
-                overall.bound.correct,
-                overall.relation.correct
-            ),
-            (2, 1, 1)
-        );
+        assert_eq!(overall.total.correct, 2);
+        assert_eq!(overall.bound.correct, 1);
+        assert_eq!(overall.relation.correct, 1);
         assert_eq!(overall.total.accuracy, 33.3);
         assert_eq!(report.drop, Some(33.4));
         assert!(markdown(&report).contains("| 33.3 | 66.7 |"));

@@ -2,8 +2,8 @@
 //! resumably.
 //!
 //! Each finished item is appended to a JSON-lines file at once, so an
-//! interrupted run loses at most the items in flight; a rerun skips the items
-//! already in the file (and, with `retry_failed`, re-runs the failed ones). A
+//! interrupted run loses at most the items in flight. A rerun skips the items
+//! already in the file, and with `retry_failed` it re-runs the failed ones. A
 //! torn last line (a write cut short) is cut off the file before a rerun
 //! appends, and its item runs again.
 //! At the end all records, sorted by `data_id`, are written as one JSON array
@@ -109,7 +109,7 @@ pub struct SolveSummary {
 /// Runs the solver on `problems`, appending to `jsonl`.
 ///
 /// # Errors
-/// [`Error::Invalid`] for a `jsonl` path ending in `.json`; [`Error::Io`];
+/// [`Error::Invalid`] for a `jsonl` path ending in `.json`, [`Error::Io`], and
 /// [`Error::Llm`] for a `--cache-only` miss or a missing reused prompt.
 pub fn solve(
     client: &ChatClient,
@@ -293,8 +293,8 @@ fn append(file: &Mutex<std::fs::File>, path: &Path, record: &SolveRecord) -> Res
         .map_err(|e| Error::io(path, e))
 }
 
-/// Reads the records of an earlier run; the last record of an id wins, and an
-/// unreadable line is skipped with a warning (its item runs again).
+/// Reads the records of an earlier run. The last record of an id wins. An
+/// unreadable line is skipped with a warning, so its item runs again.
 fn read_records(path: &Path) -> Result<BTreeMap<String, SolveRecord>> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -354,7 +354,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn few_shot_examples(train: &[Problem], ptype: ProblemType, k: usize) -> Result<String> {
     if let Some(p) = train.iter().find(|p| p.data_split != "train") {
         return Err(Error::Invalid(format!(
-            "--shots-from holds data_id {} of split '{}'; worked examples come from train.json only",
+            "--shots-from contains data_id {} of split '{}'; worked examples come from train.json only",
             p.data_id, p.data_split
         )));
     }
@@ -460,7 +460,7 @@ mod tests {
     }
 
     #[test]
-    fn torn_last_line_is_dropped_and_its_item_reruns() {
+    fn torn_last_line_reruns_item() {
         let server = Fixture::start(|_, _| completion("The answer is $C=1$"));
         let dir = tempfile::tempdir().unwrap();
         let client = client_of(&server, dir.path());

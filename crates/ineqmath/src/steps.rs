@@ -1,11 +1,11 @@
 //! The four step-wise judges (IneqMath-style, unofficial): toy case, logical
 //! gap, numerical approximation and numerical computation.
 //!
-//! Each judge sees only the problem and the full response. The first three ask
-//! the model for `{analysis, flagged_step, acceptable}`; the computation judge
-//! asks it only to quote numeric equalities `{quote, lhs, rhs}`, which
-//! [`crate::calc`] evaluates. A reply that cannot be parsed is asked again
-//! twice (new cache key and seed), then counts as a failure with
+//! Each judge receives only the problem and the full response. The first three
+//! request `{analysis, flagged_step, acceptable}` from the model. The
+//! computation judge requests only quoted numeric equalities `{quote, lhs, rhs}`,
+//! which [`crate::calc`] evaluates. A reply that cannot be parsed is requested
+//! again twice (new cache key and seed), then counts as a failure with
 //! `parse_ok = false`.
 
 use serde_json::{Value, json};
@@ -102,7 +102,7 @@ impl StepJudge<'_> {
     ///
     /// # Errors
     /// [`LlmError::CacheMiss`] and [`LlmError::Unreachable`], which stop a
-    /// run; other server errors are recorded in the verdict.
+    /// run. Other server errors are recorded in the verdict.
     pub fn judge(
         &self,
         data_id: &str,
@@ -218,7 +218,7 @@ impl StepJudge<'_> {
     }
 }
 
-/// Longest raw reply, in bytes, kept as the analysis of an unparsed verdict.
+/// Maximum raw reply length, in bytes, kept as the analysis of an unparsed verdict.
 const RAW_REPLY_BYTES: usize = 4096;
 
 /// Cuts `reply` to at most [`RAW_REPLY_BYTES`] on a character boundary,
@@ -390,7 +390,7 @@ mod tests {
     }
 
     #[test]
-    fn long_raw_reply_is_cut_on_a_char_boundary() {
+    fn long_reply_cut_at_char_boundary() {
         let reply = "é".repeat(RAW_REPLY_BYTES);
         let kept = truncate_reply(&reply);
         assert!(kept.ends_with('…'));

@@ -1,7 +1,7 @@
 //! The LLM commands of the `ineqmath` binary that need no model: template
 //! hashes, the deterministic computation judge, cache-only replay errors,
 //! missing server settings, the output guard of `solve`, and `solve` against
-//! a server that refuses every request.
+//! a server that rejects every request.
 #![cfg(feature = "llm")]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-/// A port on which nothing listens; no test here opens a connection.
+/// A port on which nothing listens. No test here opens a connection to it.
 const NO_SERVER: &str = "http://127.0.0.1:9/v1";
 
 const RESPONSES: &str = r#"[
@@ -34,8 +34,8 @@ fn stderr(output: &Output) -> String {
 const PROBLEMS: &str = r#"[{"data_id": "7", "problem": "Find C.", "type": "bound",
   "answer": "$C = 2$", "data_split": "dev"}]"#;
 
-/// Starts a server on 127.0.0.1 that answers every request with `status` and
-/// `body`, and returns its base URL.
+/// Starts a server on 127.0.0.1 that replies to every request with `status`
+/// and `body`, and returns its base URL.
 fn server(status: &'static str, body: String) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -62,12 +62,14 @@ fn server(status: &'static str, body: String) -> String {
     format!("http://127.0.0.1:{port}/v1")
 }
 
-/// A server that refuses every request with 401, a status the client does not retry.
-fn refusing_server() -> String {
+/// Starts a server that rejects every request with 401, a status the client
+/// does not retry, and returns its base URL.
+fn rejecting_server() -> String {
     server("401 Unauthorized", "{}".into())
 }
 
-/// A server whose every reply is a passing toy-case verdict.
+/// Starts a server whose every reply is a passing toy-case verdict, and
+/// returns its base URL.
 fn passing_judge_server() -> String {
     let content = r#"{"analysis": "fine", "flagged_step": "", "acceptable": true}"#;
     let body = serde_json::json!({
@@ -200,7 +202,7 @@ fn llm_commands_need_a_server() {
 }
 
 #[test]
-fn solve_refuses_to_overwrite_an_input() {
+fn solve_rejects_input_as_output() {
     let dir = tempfile::tempdir().unwrap();
     let problems = dir.path().join("dev.json");
     std::fs::write(&problems, PROBLEMS).unwrap();
@@ -227,12 +229,12 @@ fn solve_refuses_to_overwrite_an_input() {
 }
 
 #[test]
-fn solve_with_failed_items_exits_1_and_resume_counts_them() {
+fn solve_failures_exit_1_then_resume() {
     let dir = tempfile::tempdir().unwrap();
     let problems = dir.path().join("dev.json");
     std::fs::write(&problems, PROBLEMS).unwrap();
     let out = dir.path().join("run.jsonl");
-    let base_url = refusing_server();
+    let base_url = rejecting_server();
     let args = [
         "solve",
         "--problems",

@@ -2,9 +2,9 @@
 //!
 //! The binary and the GGUF come from `INEQMATH_LLAMA_SERVER` and
 //! `INEQMATH_GGUF`, else from the cache that scripts/setup-llama-server.sh
-//! fills; without them every test here prints a notice and passes. The tests
-//! check formats and the per-call time limit, never verdict values: a 135M
-//! model's judgements carry no meaning.
+//! fills. Without them every test here prints a notice and passes.
+//! The tests check formats and the per-call time limit but not verdict values,
+//! because the judgements of a 135M model carry no meaning.
 #![cfg(feature = "llm")]
 
 use std::io::{Read, Write};
@@ -195,6 +195,8 @@ fn local_server_end_to_end() {
     assert!(replay.iter().all(|v| v["cache_hit"] == true));
 }
 
+/// Sends one grammar-constrained equivalence request, then checks its JSON,
+/// its latency and that a repeat is a cache hit.
 fn equivalence_call_returns_json(base_url: &str, cache: &Path) {
     let mut params = ClientParams::new(base_url, "smollm2");
     params.max_tokens = 128;
@@ -203,6 +205,7 @@ fn equivalence_call_returns_json(base_url: &str, cache: &Path) {
         policy: CachePolicy::Use,
     };
     let client = params.check().unwrap();
+
     let template = ineqmath::prompts::load("answer_bound_equiv", None).unwrap();
     let prompt = template.render(&[("gold", "\\frac{1}{2}"), ("pred", "0.5")]);
     let schema = JsonSchema {
@@ -218,12 +221,14 @@ fn equivalence_call_returns_json(base_url: &str, cache: &Path) {
         schema: Some(&schema),
         ..ChatRequest::default()
     };
+
     let reply = client.chat(&request).unwrap();
     eprintln!(
         "equivalence call: {} ms, {:?}",
         reply.latency_ms, reply.finish_reason
     );
     assert!(reply.latency_ms <= CALL_LIMIT_MS);
+
     let parsed: Value = serde_json::from_str(&reply.content).expect("grammar-constrained JSON");
     assert!(parsed["equivalent"].is_boolean(), "{parsed}");
     assert!(client.chat(&request).unwrap().cache_hit);

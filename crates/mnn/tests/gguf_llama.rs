@@ -24,7 +24,7 @@ const N_LAYER: usize = 2;
 const ROPE_BASE: f32 = 10_000.0;
 const EPS: f32 = 1e-5;
 
-/// The 256 GPT-2 byte-level symbols in byte order.
+/// Returns the 256 GPT-2 byte-level symbols in byte order.
 fn byte_symbols() -> Vec<String> {
     let printable = |b: u32| (33..=126).contains(&b) || (161..=172).contains(&b) || b >= 174;
     let mut extra = 0;
@@ -623,7 +623,7 @@ fn score_command_rejects_non_empty_out() {
 }
 
 #[test]
-fn compare_command_reports_bad_model_and_continues() {
+fn compare_continues_after_bad_model() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("tiny.gguf");
     write_gguf(&model, &Weights::random(7), GgmlDType::F32, true);
@@ -769,7 +769,7 @@ fn score_force_keeps_input_in_out() {
 }
 
 #[test]
-fn score_force_keeps_old_run_when_the_model_fails_to_load() {
+fn force_keeps_run_on_load_failure() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("texts.jsonl");
     std::fs::write(&input, "{\"output\": \"ab\"}\n").unwrap();

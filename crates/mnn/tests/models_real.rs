@@ -79,7 +79,7 @@ fn minilm_token_ids_match_transformers() {
 }
 
 #[test]
-fn minilm_paragraph_is_not_truncated_or_padded() {
+fn minilm_paragraph_not_truncated_or_padded() {
     let Some(dir) = minilm_dir() else { return };
     let model = bert::load(&dir).expect("MiniLM loads");
     let ids = model.tokenize(&SENTENCES[4].repeat(2)).unwrap();

@@ -295,7 +295,7 @@ fn too_many_tokens_are_rejected() {
 }
 
 #[test]
-fn empty_and_out_of_vocab_ids_are_rejected() {
+fn forward_rejects_invalid_ids() {
     let mut model = bert::load(&fixture_dir("bert-a")).unwrap();
     let mut sink = |_: Layer, _: &[f32], _: usize, _: usize| Ok(());
     let empty = model.forward(&[], &LayerSel::Last, &mut sink).unwrap_err();

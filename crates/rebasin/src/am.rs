@@ -118,7 +118,8 @@ impl CoMoments {
         self.count += other.count;
     }
 
-    /// Returns the n_a × n_b score matrix (row-major); non-finite scores are 0.
+    /// Returns the n_a × n_b score matrix (row-major), with non-finite scores set
+    /// to 0.
     fn scores(&self, statistic: AmStatistic) -> Vec<f64> {
         let (na, nb) = (self.mean_a.len(), self.mean_b.len());
         let n = self.count as f64;

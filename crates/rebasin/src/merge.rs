@@ -3,11 +3,10 @@
 //!
 //! MergeMany repeats, up to 100 rounds: for each model i in a random order,
 //! `μ = mean of the other N−1 current models`, `θ_i ← π(θ_i)` with
-//! `π = WM(target μ, source θ_i)` started from the identity, with a fresh random
-//! group order drawn for each inner matching; a round makes progress
-//! when `‖μ − θ_i‖` drops by more than 1e-12. The merged model is `Σ w_i θ_i`
-//! (derived in the normlab rebasin specification, §2.9, from the reference
-//! `src/mnist_mlp_wm_many.py`).
+//! `π = WM(target μ, source θ_i)` started from the identity. Each inner
+//! matching draws a fresh random group order. A round makes progress
+//! when `‖μ − θ_i‖` drops by more than 1e-12. The merged model is `Σ w_i θ_i`,
+//! as in the reference implementation `src/mnist_mlp_wm_many.py`.
 //!
 //! ```
 //! use rebasin::merge::{MergeMethod, MergeParams, merge_models};
@@ -43,8 +42,8 @@ pub enum MergeMethod {
 
 // NOTE: there is no separate warm start (`--warm`, each model keeping its last
 // π as Ito et al. do). Every inner matching starts from the identity on the
-// model as it was last permuted, exactly as the reference does, which already
-// is the last π in the original model's frame. BatchNorm repair of the merged
+// model as it was last permuted, as `src/mnist_mlp_wm_many.py` does. That
+// identity already is the last π in the original model's frame. BatchNorm repair of the merged
 // model lives in the CLI (`merge --bn-repair`).
 /// Unchecked merge hyper-parameters.
 #[derive(Clone, Debug, PartialEq)]

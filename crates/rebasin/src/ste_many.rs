@@ -137,7 +137,14 @@ fn check_inputs(models: &[Model], x: MatRef<'_, f64>, y: &[usize], p: &SteParams
     for (i, m) in models.iter().enumerate().skip(1) {
         models[0].check_same_layout(m, ("model 1", &format!("model {}", i + 1)))?;
     }
-    if x.nrows() < p.batch || y.len() != x.nrows() {
+    if y.len() != x.nrows() {
+        return Err(Error::Data(format!(
+            "STE needs one label per row of x, got {} labels for {} rows",
+            y.len(),
+            x.nrows()
+        )));
+    }
+    if x.nrows() < p.batch {
         return Err(Error::Data(format!(
             "STE needs at least one batch of {} labelled rows, got {}",
             p.batch,

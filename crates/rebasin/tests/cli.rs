@@ -859,6 +859,7 @@ fn merge_with_ste_runs() {
         )
         .unwrap();
     }
+
     let out = rebasin(
         &[
             "merge",
@@ -877,19 +878,49 @@ fn merge_with_ste_runs() {
     );
     let report = stdout_json(&out);
     assert_eq!(report["method"], "ste");
-    assert!(report["ste"]["steps"].as_u64().unwrap() > 0);
+    assert_eq!(report["ste"]["epochs"].as_u64(), Some(1));
+    assert!(report["ste"].get("logged_loss").is_none());
+
+    let steps = report["ste"]["steps"].as_u64().unwrap();
+    let best_step = report["ste"]["best_step"].as_u64().unwrap();
+    assert!(steps > 0);
+    assert!(best_step >= 1, "best step {best_step}");
+    assert!(best_step <= steps, "best step {best_step} of {steps}");
+    assert_eq!(report["ste"]["best_epoch"].as_u64(), Some(1));
+
+    // The endpoints' training loss is positive, so the loss above them is
+    // below the loss itself.
     let loss = report["ste"]["loss"].as_f64().unwrap();
     let above = report["ste"]["loss_above_endpoints"].as_f64().unwrap();
+    assert!(loss.is_finite(), "cross-entropy {loss}");
     assert!(loss > 0.0, "cross-entropy {loss}");
     assert!(
         above < loss,
-        "{above} should be the loss minus the endpoints'"
+        "{above} should be the loss minus the endpoints' loss"
     );
-    assert!(report["ste"].get("logged_loss").is_none());
+
+    for w in report["weights"].as_array().unwrap() {
+        assert!(
+            (w.as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-12,
+            "weight {w}"
+        );
+    }
+
+    // Model 0 keeps the identity and every other P_0 is a permutation of the
+    // 16 hidden units.
     let perms = report["perms"].as_array().unwrap();
     assert_eq!(perms.len(), 3);
-    let identity: Vec<Value> = (0..16).map(|i| Value::from(i as u64)).collect();
-    assert_eq!(perms[0]["P_0"].as_array().unwrap(), &identity);
+    let identity: Vec<u64> = (0..16).collect();
+    let as_indices = |v: &Value| -> Vec<u64> {
+        let indices = v["P_0"].as_array().unwrap();
+        indices.iter().map(|i| i.as_u64().unwrap()).collect()
+    };
+    assert_eq!(as_indices(&perms[0]), identity);
+    for perm in &perms[1..] {
+        let mut sorted = as_indices(perm);
+        sorted.sort_unstable();
+        assert_eq!(sorted, identity);
+    }
     assert!(read_model(&p.join("merged.safetensors")).is_ok());
 }
 

@@ -72,10 +72,10 @@ pub fn check_finite_vec(what: &str, y: &[f64]) -> Result<()> {
 }
 
 /// Checks that the column sums of squares of `x` and the sum of squares of
-/// `y` stay below f64::MAX / (4·(d + 1)). Below that bound centered norms
-/// (never above the raw ones), Gram entries and the ‖X‖²_F bound stay
-/// finite, with a factor 4 of headroom for residuals. Entries of magnitude about 1e150 or more fail.
-/// NaN is left to [`check_finite`].
+/// `y` stay below f64::MAX / (4·(d + 1)). Below that bound, centered norms
+/// (never above the raw ones), Gram entries and the ‖X‖²_F bound stay finite,
+/// with a factor 4 of headroom for residuals. Entries of magnitude about 1e150
+/// or more fail. NaN is left to [`check_finite`].
 ///
 /// # Errors
 /// [`Error::Overflow`] naming the first such column (or y) and the fix.

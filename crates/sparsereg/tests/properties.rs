@@ -429,8 +429,9 @@ fn omp_and_fs_accuracy_on_ar1() {
 /// Near-duplicate column pairs (correlation 1 − 5e-9) make plain coordinate
 /// descent shrink the error along x_{2t} − x_{2t+1} by a factor of about
 /// 1 − 1e-8 per sweep. The sign-fixed steps must still certify every point of
-/// the path at relative gap 2e-6 within 5000 sweeps (75 suffice; without
-/// the step cut at the first sign change, up to 85 000 were needed).
+/// the path at relative gap 2e-6 within 5000 sweeps. On this instance 75
+/// sweeps suffice, and without the step cut at the first sign change up to
+/// 85 000 were needed.
 #[test]
 fn lasso_path_converges_on_near_duplicates() {
     let inst = generate(&InstanceSpec {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// How the cache is used.
+/// The cache policy: which cache reads and writes a request makes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CachePolicy {
     /// Read hits, write misses.
@@ -18,7 +18,7 @@ pub enum CachePolicy {
     Use,
     /// Neither read nor write.
     Off,
-    /// Ignore hits, overwrite with fresh answers.
+    /// Ignore hits, overwrite with fresh responses.
     Refresh,
     /// Read hits; a miss is an error and nothing is sent.
     Only,
@@ -37,7 +37,7 @@ pub struct Entry {
     pub latency_ms: u64,
     /// HTTP attempts made, the successful one included.
     pub attempts: u32,
-    /// True when the server refused `response_format` and the reply came in text mode.
+    /// True when the server rejected `response_format` and the reply came in text mode.
     pub text_mode: bool,
     /// The prompt template, if any.
     pub template: Option<String>,
@@ -54,7 +54,7 @@ pub struct Cache {
     pub policy: CachePolicy,
 }
 
-/// The default cache root:
+/// Returns the default cache root:
 /// `${NORMLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/normlab}/ineqmath/llm`.
 pub fn default_dir() -> PathBuf {
     let env = |name| std::env::var_os(name).filter(|v| !v.is_empty());
@@ -68,7 +68,7 @@ pub fn default_dir() -> PathBuf {
 }
 
 impl Cache {
-    /// The file of `key`.
+    /// Returns the file path of `key`.
     pub fn path(&self, key: &str) -> PathBuf {
         self.dir
             .join(key.get(0..2).unwrap_or("00"))

@@ -1,6 +1,6 @@
 //! A scripted HTTP/1.1 server on 127.0.0.1 for the client's unit tests.
 //!
-//! Each connection carries one request (`Connection: close`); the script maps
+//! Each connection carries one request (`Connection: close`). The script maps
 //! the request body and its 0-based sequence number to a status, extra headers
 //! and a body. Every request body is recorded.
 
@@ -22,7 +22,7 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    /// Starts the server; it runs until the test process ends.
+    /// Starts the server, which runs until the test process ends.
     pub fn start(script: impl Fn(&Value, usize) -> Reply + Send + Sync + 'static) -> Fixture {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let port = listener.local_addr().expect("local address").port();
@@ -39,7 +39,7 @@ impl Fixture {
         }
     }
 
-    /// Number of requests received.
+    /// Returns the number of requests received.
     pub fn count(&self) -> usize {
         self.requests.lock().map_or(0, |r| r.len())
     }
@@ -48,6 +48,8 @@ impl Fixture {
 fn serve(stream: TcpStream, log: &Mutex<Vec<Value>>, script: &dyn Fn(&Value, usize) -> Reply) {
     let mut reader = BufReader::new(stream);
     let mut length = 0;
+
+    // Read the header lines up to the blank line, keeping Content-Length.
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -61,16 +63,19 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Value>>, script: &dyn Fn(&Value, usi
             break;
         }
     }
+
     let mut body = vec![0; length];
     if reader.read_exact(&mut body).is_err() {
         return;
     }
+
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let n = {
         let mut log = log.lock().expect("request log");
         log.push(request.clone());
         log.len() - 1
     };
+
     let (status, headers, text) = script(&request, n);
     let mut head = format!(
         "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
@@ -80,12 +85,13 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Value>>, script: &dyn Fn(&Value, usi
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
+
     let mut stream = reader.into_inner();
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(text.as_bytes());
 }
 
-/// A 200 chat completion whose content is `content`.
+/// Returns a 200 chat completion whose content is `content`.
 pub fn completion(content: &str) -> Reply {
     let body = json!({
         "choices": [{"index": 0, "finish_reason": "stop",

@@ -55,7 +55,7 @@ impl Backoff {
 /// Request-per-minute spacing and a tokens-per-minute bucket.
 ///
 /// A request debits an estimate (prompt characters / 4 + max tokens) before it
-/// is sent; [`Limiter::settle`] corrects the bucket with the server's usage.
+/// is sent. [`Limiter::settle`] then corrects the bucket with the server's usage.
 #[derive(Debug)]
 pub struct Limiter {
     rpm: Option<u32>,

@@ -18,7 +18,7 @@ use super::score::{
 
 #[derive(Args)]
 pub struct CompareArgs {
-    /// Models to compare: `.gguf` files or model folders; repeat the option.
+    /// Models to compare: `.gguf` files or model folders. Repeat the option for each.
     #[arg(long = "model", required = true)]
     models: Vec<PathBuf>,
     /// Architecture of every `--model`.

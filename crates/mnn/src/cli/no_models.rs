@@ -3,7 +3,7 @@
 use anyhow::{Result, bail};
 use clap::Args;
 
-/// Accepts any arguments, so that the error below is what the user sees.
+/// Accepts any arguments, so that the user receives the error below.
 #[derive(Args)]
 pub struct ModelArgs {
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]

@@ -66,7 +66,7 @@ pub struct TextArgs {
     /// Name of the string field to score in each line.
     #[arg(long)]
     pub field: String,
-    /// Tokens kept per text (the first ones); clamped to the model limit.
+    /// Max tokens kept per text (the first ones), clamped to the model limit.
     #[arg(long, default_value_t = 2048)]
     pub max_tokens: usize,
     /// Score only the first K rows.
@@ -75,7 +75,7 @@ pub struct TextArgs {
     /// Score K rows drawn without replacement with `--seed`.
     #[arg(long)]
     pub sample: Option<usize>,
-    /// Seed of `--sample`; the scores themselves are deterministic.
+    /// Seed of `--sample`. The scores themselves are deterministic.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Weight storage of GGUF models.
@@ -249,8 +249,8 @@ pub fn set_threads(threads: Option<NonZeroUsize>) {
     unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
 }
 
-/// Validated metric options for the selected metrics, or `None` when only
-/// `loss` is selected.
+/// Returns validated metric options for the selected metrics, or `None`
+/// when only `loss` is selected.
 ///
 /// # Errors
 ///
@@ -280,8 +280,8 @@ pub fn metric_opts(
     Ok(Some(params.check()?))
 }
 
-/// The metric whose counts fill `n_scored` and `n_nan`: the first of mnn,
-/// me and loss that is selected.
+/// Returns the metric whose counts fill `n_scored` and `n_nan`: the first
+/// of mnn, me and loss that is selected.
 fn counted_metric(selected: &[ScoreMetric]) -> CountedMetric {
     if selected.contains(&ScoreMetric::Mnn) {
         CountedMetric::Mnn
@@ -292,6 +292,7 @@ fn counted_metric(selected: &[ScoreMetric]) -> CountedMetric {
     }
 }
 
+/// Maps `--arch` to an architecture, `None` for `auto` (detect from the files).
 pub fn arch_of(name: ArchName) -> Option<Arch> {
     match name {
         ArchName::Auto => None,
@@ -302,6 +303,7 @@ pub fn arch_of(name: ArchName) -> Option<Arch> {
     }
 }
 
+/// Maps `--weights` to the GGUF weight mode.
 pub fn weights_of(name: WeightsName) -> WeightMode {
     match name {
         WeightsName::F32 => WeightMode::F32,

@@ -90,7 +90,7 @@ pub struct Bert {
 ///
 /// # Errors
 /// [`Error::Model`] for a config of another architecture or with unsupported
-/// values, and for missing or misshapen tensors; [`Error::Tokenizer`] for a
+/// values, and for missing or misshapen tensors. [`Error::Tokenizer`] for a
 /// tokenizer file that cannot be parsed.
 pub fn load(path: &Path) -> Result<Box<dyn HiddenStates>, Error> {
     let dir = if path.is_file() {

@@ -1,7 +1,7 @@
 //! Dequantisation of the GGUF block formats that SmolLM2 uses (ggml layout).
 //!
 //! - Q4_1: blocks of 32 weights in 20 bytes: an f16 scale d, an f16 minimum
-//!   m, then 16 bytes of nibbles. Byte j holds element j in its low nibble and
+//!   m, then 16 bytes of nibbles. Byte j contains element j in its low nibble and
 //!   element j + 16 in its high nibble, and w = d·q + m.
 //! - Q8_0: blocks of 32 weights in 34 bytes: an f16 scale d, then 32 int8
 //!   values q, and w = d·q.
@@ -36,7 +36,7 @@ pub fn half_to_f32(bits: u16) -> f32 {
     }
 }
 
-/// Dequantises whole Q4_1 blocks; `bytes.len()` must be a multiple of 20.
+/// Dequantises whole Q4_1 blocks, so `bytes.len()` must be a multiple of 20.
 pub fn dequantize_q4_1(bytes: &[u8]) -> Vec<f32> {
     let mut out = Vec::with_capacity(bytes.len() / Q4_1_BYTES * BLOCK);
     for block in bytes.chunks_exact(Q4_1_BYTES) {
@@ -49,7 +49,7 @@ pub fn dequantize_q4_1(bytes: &[u8]) -> Vec<f32> {
     out
 }
 
-/// Dequantises whole Q8_0 blocks; `bytes.len()` must be a multiple of 34.
+/// Dequantises whole Q8_0 blocks, so `bytes.len()` must be a multiple of 34.
 pub fn dequantize_q8_0(bytes: &[u8]) -> Vec<f32> {
     let mut out = Vec::with_capacity(bytes.len() / Q8_0_BYTES * BLOCK);
     for block in bytes.chunks_exact(Q8_0_BYTES) {

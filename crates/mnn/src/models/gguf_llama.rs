@@ -27,16 +27,27 @@ use crate::Error;
 /// Hyper-parameters read from the `llama.*` metadata.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LlamaConfig {
+    /// The number of blocks, from `llama.block_count`.
     pub n_layer: usize,
+    /// The hidden size d, from `llama.embedding_length`.
     pub hidden_size: usize,
+    /// The inner width of the feed-forward block, from `llama.feed_forward_length`.
     pub ffn_size: usize,
+    /// The number of query heads.
     pub n_head: usize,
+    /// The number of key/value heads (grouped-query attention), `n_head` when absent.
     pub n_kv_head: usize,
+    /// The width of one head, `hidden_size / n_head`.
     pub head_dim: usize,
+    /// The number of rotated dims per head, equal to `head_dim`.
     pub rope_dim: usize,
+    /// The RoPE frequency base, 10000 when absent.
     pub rope_base: f64,
+    /// The epsilon of RMSNorm.
     pub rms_eps: f64,
+    /// The max number of positions, from `llama.context_length`.
     pub context_length: usize,
+    /// The number of rows of `token_embd.weight`.
     pub vocab_size: usize,
 }
 
@@ -219,7 +230,7 @@ pub struct LlamaGguf {
     token_embd: Tensor,
     blocks: Vec<Block>,
     output_norm: Tensor,
-    /// [vocab, d]; `token_embd` itself when the head is tied.
+    /// The LM head, [vocab, d], or `token_embd` itself when the head is tied.
     lm_head: Tensor,
 }
 
@@ -275,7 +286,7 @@ impl LlamaGguf {
         })
     }
 
-    /// The hyper-parameters read from the file.
+    /// Returns the hyper-parameters read from the file.
     pub fn config(&self) -> &LlamaConfig {
         &self.config
     }
@@ -283,7 +294,7 @@ impl LlamaGguf {
     fn check_ids(&self, ids: &[u32]) -> Result<(), Error> {
         if ids.len() > self.config.context_length {
             return Err(Error::Forward(format!(
-                "{} tokens exceed the context length {}; lower --max-tokens",
+                "{} tokens exceed the context length {}, so lower --max-tokens",
                 ids.len(),
                 self.config.context_length
             )));

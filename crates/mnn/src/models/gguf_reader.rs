@@ -141,7 +141,7 @@ impl GgufFile {
             .collect()
     }
 
-    /// The dims of tensor `name` in candle order (rows first).
+    /// Returns the dims of tensor `name` in candle order (rows first).
     pub fn dims(&self, name: &str) -> Result<Vec<usize>, Error> {
         let info = self.content.tensor_infos.get(name).ok_or_else(|| {
             model_error(
@@ -207,7 +207,7 @@ impl GgufFile {
     }
 }
 
-/// An [`Error::Model`] for `path`.
+/// Builds an [`Error::Model`] for `path`.
 pub fn model_error(path: &Path, reason: &str, fix: &str) -> Error {
     Error::Model {
         path: path.to_path_buf(),

@@ -4,7 +4,7 @@
 //! The vocabulary is `tokenizer.ggml.tokens` (id = position) and the merges
 //! are `tokenizer.ggml.merges`, one space-separated pair per entry, in rank
 //! order. Pre-tokenization is the GPT-2 byte-level regex split without a
-//! prefix space; for `tokenizer.ggml.pre = smollm` every digit is first split
+//! prefix space. For `tokenizer.ggml.pre = smollm`, every digit is first split
 //! off on its own, as in SmolLM2's own tokenizer.json.
 //!
 //! Control tokens such as `<|im_start|>` are not matched inside the text: a
@@ -25,7 +25,7 @@ use crate::Error;
 pub struct GgufTokenizer {
     tokenizer: Tokenizer,
     /// The id prepended to every text when `tokenizer.ggml.add_bos_token` is
-    /// true; `None` otherwise (SmolLM2).
+    /// true, otherwise `None` (SmolLM2).
     bos: Option<u32>,
     /// The pre-tokenizer name from `tokenizer.ggml.pre`.
     pub pre: String,
@@ -83,7 +83,8 @@ impl GgufTokenizer {
         })
     }
 
-    /// Token ids of `text`, with BOS first when the file asks for it.
+    /// Encodes `text` to token ids, with BOS first when the file sets
+    /// `tokenizer.ggml.add_bos_token`.
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, String> {
         let encoding = self
             .tokenizer
@@ -95,7 +96,7 @@ impl GgufTokenizer {
         Ok(ids)
     }
 
-    /// The text of `ids` (byte-level decoding).
+    /// Decodes `ids` to text (byte-level decoding).
     pub fn decode(&self, ids: &[u32]) -> Result<String, String> {
         self.tokenizer.decode(ids, false).map_err(|e| e.to_string())
     }
@@ -142,8 +143,8 @@ pub fn build(tokens: &[String], merges: &[String], pre: &str) -> Result<Tokenize
 mod tests {
     use super::*;
 
-    /// The 256 byte-level symbols (GPT-2's byte-to-unicode table), in byte
-    /// order, so that every text is encodable without merges.
+    /// Returns the 256 byte-level symbols (GPT-2's byte-to-unicode table) in
+    /// byte order, so that every text is encodable without merges.
     fn byte_symbols() -> Vec<String> {
         let printable = |b: u32| (33..=126).contains(&b) || (161..=172).contains(&b) || b >= 174;
         let mut extra = 0;
@@ -180,7 +181,7 @@ mod tests {
 
     #[test]
     fn smollm_splits_digits() {
-        // Without the digit split "12" merges into one token; with it, each
+        // Without the digit split, "12" merges into one token. With it, each
         // digit stays a byte token ('1' = 0x31, '2' = 0x32).
         assert_eq!(ids(&tiny("default"), "12"), vec![256]);
         assert_eq!(ids(&tiny("smollm"), "12"), vec![0x31, 0x32]);

@@ -28,7 +28,7 @@ struct Gpt2Config {
     n_embd: usize,
     n_layer: usize,
     n_head: usize,
-    /// MLP width; 4 · n_embd when null or absent.
+    /// The MLP width, 4 · n_embd when null or absent.
     #[serde(default)]
     n_inner: Option<usize>,
     #[serde(default = "default_activation")]
@@ -79,7 +79,7 @@ pub struct Gpt2 {
 ///
 /// # Errors
 /// [`Error::Model`] for a config of another architecture or with unsupported
-/// values, and for missing or misshapen tensors; [`Error::Tokenizer`] for a
+/// values, and for missing or misshapen tensors. [`Error::Tokenizer`] for a
 /// tokenizer file that cannot be parsed.
 pub fn load(path: &Path) -> Result<Box<dyn HiddenStates>, Error> {
     let dir = if path.is_file() {

@@ -2,7 +2,7 @@
 //! position embeddings on part of each head, fused QKV laid out per head as
 //! `[heads, 3, head_dim]`, and a parallel or sequential residual.
 //!
-//! With `use_parallel_residual`, x' = x + attn(ln1 x) + mlp(ln2 x); without
+//! With `use_parallel_residual`, x' = x + attn(ln1 x) + mlp(ln2 x). Without
 //! it, h = x + attn(ln1 x) and x' = h + mlp(ln2 h). Layer 0 is the token
 //! embedding, layer i the output of block i, and `final` the output of
 //! `final_layer_norm`.
@@ -23,7 +23,7 @@ use crate::Error;
 
 /// The `config.json` fields the forward pass reads. Newer transformers
 /// versions write `partial_rotary_factor` and `rope_theta` in place of
-/// `rotary_pct` and `rotary_emb_base`; both spellings are read.
+/// `rotary_pct` and `rotary_emb_base`, so both spellings are read.
 #[derive(Debug, Deserialize)]
 struct NeoxConfig {
     vocab_size: usize,
@@ -108,7 +108,7 @@ pub struct GptNeox {
 ///
 /// # Errors
 /// [`Error::Model`] for a config of another architecture or with unsupported
-/// values, and for missing or misshapen tensors; [`Error::Tokenizer`] for a
+/// values, and for missing or misshapen tensors. [`Error::Tokenizer`] for a
 /// tokenizer file that cannot be parsed.
 pub fn load(path: &Path) -> Result<Box<dyn HiddenStates>, Error> {
     let dir = if path.is_file() {
@@ -185,7 +185,7 @@ impl GptNeox {
         let n_heads = self.config.num_attention_heads;
         let hd = self.head_dim;
 
-        // The fused output holds, for each head, its q, k and v in turn.
+        // The fused output contains, for each head, its q, k and v in turn.
         let qkv = block
             .query_key_value
             .forward(x)?

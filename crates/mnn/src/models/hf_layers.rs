@@ -95,8 +95,8 @@ pub enum Activation {
 }
 
 impl Activation {
-    /// Parses a transformers activation name; `None` for names not listed on
-    /// the variants.
+    /// Parses a transformers activation name. Returns `None` for names not
+    /// listed on the variants.
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast" => Some(Self::GeluTanh),
@@ -187,7 +187,7 @@ pub fn check_ids(ids: &[u32], max_positions: usize, vocab_size: usize) -> Result
     Ok(())
 }
 
-/// Copies `[tokens, hidden]` states out of the tensor and hands them to `sink`.
+/// Copies `[tokens, hidden]` states out of the tensor and passes them to `sink`.
 pub fn emit(sink: &mut StateSink<'_>, layer: Layer, states: &Tensor) -> Result<(), Error> {
     let (n, d) = states.dims2().map_err(forward_error)?;
     let data = states

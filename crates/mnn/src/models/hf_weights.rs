@@ -149,8 +149,8 @@ fn load_shards(dir: &Path, index: &Path) -> Result<HashMap<String, Tensor>, Erro
     Ok(tensors)
 }
 
-// NOTE: no test reads a `pytorch_model.bin`; this path relies on candle's
-// pickle reader as is.
+// NOTE: no test reads a `pytorch_model.bin`, so this path relies untested on
+// candle's pickle reader.
 fn load_pickle(path: &Path) -> Result<HashMap<String, Tensor>, Error> {
     let tensors = candle_core::pickle::read_all(path)
         .map_err(|e| invalid_file(path, super::candle_message(&e)))?;

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use crate::Error;
 
-/// The architectures the runner knows.
+/// The architectures the runner supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arch {
     /// Llama-family weights in a GGUF file (SmolLM2).
@@ -45,7 +45,7 @@ pub enum Layer {
     Final,
 }
 
-/// Which layers a forward pass reports.
+/// The selection of layers a forward pass reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LayerSel {
     /// Only [`Layer::Final`].
@@ -59,16 +59,16 @@ pub type StateSink<'a> = dyn FnMut(Layer, &[f32], usize, usize) -> Result<(), Er
 
 /// A loaded model that yields hidden states.
 pub trait HiddenStates {
-    /// The architecture of the loaded weights.
+    /// Returns the architecture of the loaded weights.
     fn arch(&self) -> Arch;
 
-    /// The width d of every hidden state.
+    /// Returns the width d of every hidden state.
     fn hidden_size(&self) -> usize;
 
-    /// The number of blocks L; layers run from 0 to L.
+    /// Returns the number of blocks L. Layers run from 0 to L.
     fn n_layers(&self) -> usize;
 
-    /// The longest token sequence one forward pass accepts.
+    /// Returns the max number of tokens one forward pass accepts.
     fn max_positions(&self) -> usize;
 
     /// Checks that the model can tokenize text. A model folder without
@@ -81,7 +81,7 @@ pub trait HiddenStates {
         Ok(())
     }
 
-    /// Token ids for a text, with the special tokens the model adds itself.
+    /// Encodes a text to token ids, with the special tokens the model adds itself.
     fn tokenize(&self, text: &str) -> Result<Vec<u32>, Error>;
 
     /// Runs one forward pass over `ids` and calls `sink` once per requested
@@ -93,17 +93,17 @@ pub trait HiddenStates {
         sink: &mut StateSink<'_>,
     ) -> Result<(), Error>;
 
-    /// Mean next-token negative log-likelihood in nats over the N − 1
-    /// predictions of one text, from the `final` states of `ids` (row-major,
-    /// N × d) through the model's LM head. `None` when the model has no LM
-    /// head (encoders) or N < 2.
+    /// Returns the mean next-token negative log-likelihood in nats over the
+    /// N − 1 predictions of one text, from the `final` states of `ids`
+    /// (row-major, N × d) through the model's LM head. Returns `None` when
+    /// the model has no LM head (encoders) or N < 2.
     fn mean_next_token_nll(&self, ids: &[u32], final_states: &[f32]) -> Option<Result<f64, Error>> {
         let _ = (ids, final_states);
         None
     }
 }
 
-/// How the GGUF runner stores matrix weights.
+/// The storage format of matrix weights in the GGUF runner.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum WeightMode {
     /// Dequantised to f32 at load, multiplied with f32 matmuls.
@@ -114,10 +114,11 @@ pub enum WeightMode {
     Quantized,
 }
 
-/// What to load: a `.gguf` file, or a folder with `config.json`, weights and
-/// a tokenizer.
+/// The model to load: a `.gguf` file, or a folder with `config.json`,
+/// weights and a tokenizer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelSpec {
+    /// The `.gguf` file or the model folder.
     pub path: PathBuf,
     /// `None` detects the architecture from the files.
     pub arch: Option<Arch>,
@@ -126,7 +127,7 @@ pub struct ModelSpec {
 }
 
 impl Arch {
-    /// The name used on the command line.
+    /// Returns the name used on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Self::LlamaGguf => "llama-gguf",
@@ -143,7 +144,7 @@ impl Arch {
             .find(|arch| arch.name() == name)
     }
 
-    /// Whether the model predicts the next token (so it has a loss).
+    /// Returns whether the model predicts the next token (so it has a loss).
     pub fn is_causal(self) -> bool {
         !matches!(self, Self::Bert)
     }
@@ -154,7 +155,7 @@ impl Arch {
 /// # Errors
 ///
 /// [`Error::Model`] for a path that is neither a GGUF file nor a model
-/// folder, an unknown architecture, or a missing tensor;
+/// folder, an unknown architecture, or a missing tensor.
 /// [`Error::Tokenizer`] when the tokenizer is missing.
 pub fn load_model(spec: &ModelSpec) -> Result<Box<dyn HiddenStates>, Error> {
     let arch = match spec.arch {

@@ -22,7 +22,8 @@ use crate::{Error, MatrixView, MetricOpts, Scores, Status, score_matrix};
 /// Options of one scoring run, validated by [`ScoreParams::check`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScoreParams {
-    /// Tokens kept per text (the first ones); clamped to the model's limit.
+    /// The max number of tokens kept per text (the first ones), clamped to the
+    /// model's limit.
     pub max_tokens: usize,
     /// Report every layer, or only `final`.
     pub all_layers: bool,
@@ -53,7 +54,7 @@ impl ScoreParams {
 }
 
 impl ScoreOpts {
-    /// The validated options.
+    /// Returns the validated options.
     pub fn params(&self) -> &ScoreParams {
         &self.0
     }
@@ -62,33 +63,47 @@ impl ScoreOpts {
 /// One line of `samples.jsonl`: one sample at one layer. NaN is `None`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SampleRecord {
+    /// The zero-based line index among the non-blank input lines.
     pub index: usize,
+    /// The row's `id` field when it has one, otherwise the index.
     pub id: String,
     /// `"0"` … `"L"` or `"final"`.
     pub layer: String,
+    /// The number of tokens scored, after truncation.
     pub n_tokens: usize,
+    /// Whether the text had more tokens than the token limit.
     pub truncated: bool,
     /// `ok`, `degenerate`, `non_finite`, `empty` or `skipped`.
     pub status: String,
+    /// The MNN score: `mnn_raw` / N_eff unless another MNN normalisation is set.
     pub mnn: Option<f64>,
+    /// The sum of the D largest column norms of the normalised states.
     pub mnn_raw: Option<f64>,
+    /// The number D of column norms summed into `mnn_raw`.
     pub top_d: usize,
+    /// The Matrix Entropy H / ln d.
     pub me: Option<f64>,
+    /// The Matrix Entropy in nats.
     pub h_nats: Option<f64>,
+    /// The effective rank exp(H).
     pub erank: Option<f64>,
     /// Mean next-token NLL in nats (on the `final` line of causal models).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss: Option<f64>,
+    /// The wall time of tokenization in milliseconds.
     pub tokenize_ms: f64,
+    /// The wall time of the forward pass in milliseconds.
     pub forward_ms: f64,
+    /// The wall time of the MNN score in milliseconds.
     pub mnn_ms: f64,
+    /// The wall time of the Matrix Entropy in milliseconds.
     pub me_ms: f64,
-    /// Why the sample was skipped.
+    /// The error message of a skipped sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
-/// The label of a layer in records and summaries.
+/// Returns the label of a layer in records and summaries.
 pub fn layer_label(layer: Layer) -> String {
     match layer {
         Layer::Index(i) => i.to_string(),
@@ -139,7 +154,7 @@ impl<'a> Scorer<'a> {
             tracing::warn!(
                 requested,
                 limit,
-                "--max-tokens is above the model limit; clamped"
+                "--max-tokens is above the model limit, so it is clamped"
             );
         }
         Self {
@@ -150,7 +165,7 @@ impl<'a> Scorer<'a> {
         }
     }
 
-    /// The token limit in force after clamping.
+    /// Returns the token limit in force after clamping.
     pub fn max_tokens(&self) -> usize {
         self.max_tokens
     }
@@ -278,7 +293,7 @@ impl<'a> Scorer<'a> {
     }
 }
 
-/// Scores one layer's states; a non-finite state gives status `non_finite`.
+/// Scores one layer's states. A non-finite state gives status `non_finite`.
 fn score_states(states: &[f32], n: usize, d: usize, metrics: &MetricOpts) -> Result<Scores, Error> {
     let view = MatrixView::from_rows_f32(states, n, d)?;
     match score_matrix(view, metrics) {

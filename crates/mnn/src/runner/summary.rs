@@ -27,18 +27,27 @@ pub enum CountedMetric {
 /// and skipped samples.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LayerRow {
+    /// `"0"` … `"L"` or `"final"`.
     pub layer: String,
+    /// The number of sample records at this layer.
     pub n_samples: usize,
+    /// The samples with a finite value of the counted metric.
     pub n_scored: usize,
     /// Degenerate and non-finite samples.
     pub n_nan: usize,
+    /// The samples with no tokens.
     pub n_empty: usize,
+    /// The samples skipped after an error.
     pub n_skipped: usize,
+    /// The samples truncated to the token limit.
     pub n_truncated: usize,
     /// Mean token count over the samples that reached the model.
     pub mean_tokens: Option<f64>,
+    /// The mean MNN over the finite samples.
     pub mnn_mean: Option<f64>,
+    /// The mean Matrix Entropy over the finite samples.
     pub me_mean: Option<f64>,
+    /// The mean entropy H in nats over the finite samples.
     pub h_mean_nats: Option<f64>,
     /// exp(mean H), the dataset effective rank.
     pub erank_of_mean_h: Option<f64>,
@@ -46,9 +55,13 @@ pub struct LayerRow {
     pub loss_mean: Option<f64>,
     /// exp(`loss_mean`).
     pub ppl: Option<f64>,
+    /// The summed tokenization time in seconds.
     pub tokenize_s: f64,
+    /// The summed forward time in seconds.
     pub forward_s: f64,
+    /// The summed MNN time in seconds.
     pub mnn_s: f64,
+    /// The summed Matrix Entropy time in seconds.
     pub me_s: f64,
     /// Tokens through the model per second of forward time.
     pub tokens_per_s: Option<f64>,

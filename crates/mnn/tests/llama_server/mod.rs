@@ -156,10 +156,11 @@ fn parse_reply(reply: &str) -> Result<(u16, String), String> {
     Ok((status, body.to_string()))
 }
 
-/// Asks the OS for a free port. Another process may take it before the
+/// Requests a free port from the OS. Another process may take it before the
 /// server binds it, and then `LlamaServer::start` returns an error.
 fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind a port: {e}"))?;
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("failed to bind a port: {e}"))?;
     listener
         .local_addr()
         .map(|addr| addr.port())

@@ -85,7 +85,7 @@ pub(super) struct Operands<'a> {
     pub(super) target: &'a Model,
     pub(super) source: &'a Model,
     pub(super) precision: Precision,
-    /// f32 copies of A and B per spec tensor; empty for f64 products.
+    /// f32 copies of A and B per spec tensor, empty for f64 products.
     target32: Vec<Vec<f32>>,
     source32: Vec<Vec<f32>>,
 }
@@ -245,7 +245,7 @@ fn permute_others<'v, T: Copy>(
     if taken { permuted } else { values }
 }
 
-/// Returns mat_a(T): the n × m matrix whose row i holds every element of unit i
+/// Returns mat_a(T): the n × m matrix whose row i contains every element of unit i
 /// along `axis` (n = len / block). Borrows `values` when the layout allows,
 /// else gathers into `buf`.
 fn unit_matrix<'b, T: Copy>(

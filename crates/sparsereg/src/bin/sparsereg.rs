@@ -302,8 +302,8 @@ fn main() {
 }
 
 /// Joins the messages of an error chain with ": ", leaving out each cause
-/// whose text the message so far already contains (many of our errors print
-/// their source themselves).
+/// whose text the message so far already contains, because many errors of
+/// this crate print their source themselves.
 fn error_message(e: &anyhow::Error) -> String {
     let mut message = String::new();
     for cause in e.chain() {

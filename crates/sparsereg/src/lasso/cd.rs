@@ -16,7 +16,7 @@
 //! Every 5 sweeps the last iterates are extrapolated ([`super::anderson`]),
 //! and every 10 sweeps the exact minimiser on the current sign pattern, or
 //! the step towards it cut at the first sign change, is tried
-//! ([`super::newton`]); either point is kept only when it lowers the
+//! ([`super::newton`]). Either point is kept only when it lowers the
 //! objective. So the final certificate is always the duality gap over all
 //! columns.
 //!
@@ -46,7 +46,8 @@ const ANDERSON_DEPTH: usize = 5;
 /// Sweeps between two attempts of the sign-fixed least-squares step.
 const NEWTON_PERIOD: usize = 10;
 /// The working set doubles only when the outer gap stays above this fraction
-/// of the previous outer gap. Otherwise it contains 2·nnz columns, as in skglm.
+/// of the previous outer gap. Otherwise it contains max(10, 2·nnz) columns, as
+/// in skglm.
 const STALL_FRACTION: f64 = 0.5;
 /// Limit on consecutive sign-fixed steps, each on the face left by the
 /// previous truncated step.

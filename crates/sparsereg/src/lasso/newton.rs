@@ -21,8 +21,8 @@
 //! // Active set {0} with sign +: w_0 = x_0ᵀy − Nα = 2 − 3·0.1.
 //! let w = sign_fixed_step(&x, &[2.0, 0.0, 0.0], &[1.0, 0.0], &[0], 0.3).unwrap();
 //! assert!((w[0] - 1.7).abs() < 1e-12);
-//! // With w_0 = 1 the face minimiser of y = (−1, 0, 0) is −1.3 < 0: the step
-//! // stops at w_0 = 0.
+//! // With w_0 = 1 the face minimiser of y = (−1, 0, 0) is −1.3 < 0, so the
+//! // step stops at w_0 = 0.
 //! let w = sign_fixed_step(&x, &[-1.0, 0.0, 0.0], &[1.0, 0.0], &[0], 0.3).unwrap();
 //! assert_eq!(w[0], 0.0);
 //! ```
@@ -32,11 +32,11 @@ use faer::Mat;
 use crate::linalg::dot;
 
 /// Returns the minimiser of the Lasso on the face of `w` restricted to the
-/// columns `active` (all with w_j ≠ 0), one value per entry of `active`, or,
-/// when that minimiser flips a sign, the point where the segment from w to it
-/// leaves the face (with the first coordinate to cross zero set to 0).
-/// Returns `None` when |A| ≥ N or the Gram matrix is numerically singular.
-/// `n_alpha` is Nα.
+/// columns `active` (all with w_j ≠ 0), one value per entry of `active`.
+/// When that minimiser flips a sign, it returns instead the point where the
+/// segment from w to it leaves the face, with the first coordinate to cross
+/// zero set to 0. Returns `None` when |A| ≥ N or the Gram matrix is
+/// numerically singular. `n_alpha` is Nα.
 pub fn sign_fixed_step(
     x: &Mat<f64>,
     y: &[f64],
@@ -70,9 +70,9 @@ pub fn sign_fixed_step(
     Some(truncate_at_face(&current, v))
 }
 
-/// Returns `v` when every entry keeps the sign of `w`; otherwise the point
-/// w + t(v − w) with the largest t ∈ [0, 1) at which all signs still hold,
-/// with the coordinate that reaches zero there set exactly to 0.
+/// Returns `v` when every entry keeps the sign of `w`. Otherwise it returns
+/// the point w + t(v − w) with the largest t ∈ (0, 1] at which no sign flips,
+/// and sets the coordinate that reaches zero there exactly to 0.
 fn truncate_at_face(w: &[f64], mut v: Vec<f64>) -> Vec<f64> {
     let mut first: Option<(f64, usize)> = None;
     for (i, (&wi, &vi)) in w.iter().zip(&v).enumerate() {
