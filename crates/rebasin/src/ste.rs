@@ -128,7 +128,8 @@ pub struct SteReport {
 ///
 /// # Errors
 /// [`Error::NotMlp`] when the models are not built-in MLPs, [`Error::Data`] when
-/// the data is smaller than one batch, and any error of weight matching.
+/// the label count differs from the row count or the data is smaller than one
+/// batch, and any error of weight matching.
 pub fn straight_through(
     spec: &PermSpec,
     a: &Model,
@@ -139,7 +140,14 @@ pub fn straight_through(
 ) -> Result<SteReport> {
     let p = &options.0;
     let (mlp_a, mlp_b) = (Mlp::from_model(a)?, Mlp::from_model(b)?);
-    if x.nrows() < p.batch || y.len() != x.nrows() {
+    if y.len() != x.nrows() {
+        return Err(Error::Data(format!(
+            "STE needs one label per row of x, got {} labels for {} rows",
+            y.len(),
+            x.nrows()
+        )));
+    }
+    if x.nrows() < p.batch {
         return Err(Error::Data(format!(
             "STE needs at least one batch of {} labelled rows, got {}",
             p.batch,

@@ -376,3 +376,22 @@ fn ste_many_needs_two_models() {
     let err = straight_through_many(&spec, &[a], x.as_ref(), &[0; 64], &options).unwrap_err();
     assert!(err.to_string().contains("at least 2 models"), "{err}");
 }
+
+#[test]
+fn ste_rejects_label_count_mismatch() {
+    use faer::Mat;
+    use rebasin::ste::{SteParams, straight_through};
+    use rebasin::train::init_mlp;
+
+    let (a, b) = (init_mlp(&[4, 6, 3], 0), init_mlp(&[4, 6, 3], 1));
+    let spec = PermSpec::mlp(&a, Layout::Torch).unwrap();
+    let x = Mat::<f64>::zeros(128, 4);
+    let labels = vec![0usize; 127];
+    let options = SteParams::default().check().unwrap();
+
+    let error = straight_through(&spec, &a, &b, x.as_ref(), &labels, &options).unwrap_err();
+
+    let message = error.to_string();
+    assert!(message.contains("127 labels"), "{message}");
+    assert!(message.contains("128 rows"), "{message}");
+}
