@@ -4,6 +4,8 @@ The peers implement the definitions directly: centre the columns over tokens,
 scale rows to unit length (Z), then
   mnn      sum of the min(N, d) largest column norms of Z, divided by N;
   me-svd   singular values of A/tr(A), A = Z^T Z / N (the reference route);
+  me-svd-uv  the same with the singular vectors, which is what the reference's
+           default `torch.svd(A / trace(A))` call computes;
   me-eigh  eigvalsh of A (d x d);
   me-gram  eigvalsh of Z Z^T / N (N x N).
 The entropy ops report H in nats, the mnn op reports MNN, as `mnn bench` does.
@@ -56,6 +58,12 @@ def np_me_svd(r):
     return entropy(np.linalg.svd(a / np.trace(a), compute_uv=False))
 
 
+def np_me_svd_uv(r):
+    z = normalized(r)
+    a = z.T @ z / z.shape[0]
+    return entropy(np.linalg.svd(a / np.trace(a), compute_uv=True)[1])
+
+
 def np_me_eigh(r):
     z = normalized(r)
     a = z.T @ z / z.shape[0]
@@ -68,7 +76,13 @@ def np_me_gram(r):
     return entropy(np.linalg.eigvalsh(g) / np.trace(g))
 
 
-NUMPY_OPS = {"mnn": np_mnn, "me-svd": np_me_svd, "me-eigh": np_me_eigh, "me-gram": np_me_gram}
+NUMPY_OPS = {
+    "mnn": np_mnn,
+    "me-svd": np_me_svd,
+    "me-svd-uv": np_me_svd_uv,
+    "me-eigh": np_me_eigh,
+    "me-gram": np_me_gram,
+}
 
 
 def torch_ops(dtype_name):
@@ -96,6 +110,11 @@ def torch_ops(dtype_name):
         a = z.T @ z / z.shape[0]
         return t_entropy(torch.svd(a / a.trace(), compute_uv=False).S)
 
+    def me_svd_uv(r):
+        z = prep(r)
+        a = z.T @ z / z.shape[0]
+        return t_entropy(torch.svd(a / a.trace()).S)
+
     def me_eigh(r):
         z = prep(r)
         a = z.T @ z / z.shape[0]
@@ -106,7 +125,13 @@ def torch_ops(dtype_name):
         g = z @ z.T / z.shape[0]
         return t_entropy(torch.linalg.eigvalsh(g) / g.trace())
 
-    return {"mnn": mnn, "me-svd": me_svd, "me-eigh": me_eigh, "me-gram": me_gram}
+    return {
+        "mnn": mnn,
+        "me-svd": me_svd,
+        "me-svd-uv": me_svd_uv,
+        "me-eigh": me_eigh,
+        "me-gram": me_gram,
+    }
 
 
 def time_op(fn, r, runs):
@@ -142,7 +167,7 @@ def main():
         runs = args.large_runs if args.large_runs and n * d > 2**20 else args.runs
         for impl, ops in impls.items():
             for op in args.ops.split(","):
-                if op in ("me-svd", "me-eigh") and d > args.max_dense_d:
+                if op in ("me-svd", "me-svd-uv", "me-eigh") and d > args.max_dense_d:
                     continue
                 value, median_ms, min_ms = time_op(ops[op], r, runs)
                 record = {"impl": impl, "op": op, "n": n, "d": d, "threads": threads,

@@ -2,15 +2,16 @@
 
 Usage: python table.py [--peers numpy,torch-f64] RESULTS.jsonl [MORE.jsonl ...]
 Rows are shapes; columns are the median milliseconds of each (impl, op), then
-the ratios peer/ours for each peer (default numpy) and op, and our
-me-svd/me-auto. Our me-auto
-stands in for me-gram when that was not run and N <= d (the same route).
+the ratios peer/ours for each peer (default numpy) and op, our
+me-svd/me-auto, and the first peer's me-svd-uv (the reference's SVD call,
+with singular vectors) over our me-auto. Our me-auto stands in for me-gram
+when that was not run and N <= d (the same route).
 """
 
 import json
 import sys
 
-OPS = ["mnn", "me-auto", "me-gram", "me-eigh", "me-svd"]
+OPS = ["mnn", "me-auto", "me-gram", "me-eigh", "me-svd", "me-svd-uv"]
 
 
 def main():
@@ -30,9 +31,10 @@ def main():
     impls = sorted({impl for (impl, _, _, _) in records})
     columns = [(impl, op) for impl in impls for op in OPS if any(k[:2] == (impl, op) for k in records)]
     header = ["N×d"] + [f"{impl} {op}" for impl, op in columns]
-    ratio_columns = [(peer, op) for peer in peers for op in OPS if op != "me-auto"
+    ratio_columns = [(peer, op) for peer in peers for op in OPS if op not in ("me-auto", "me-svd-uv")
                      and any(k[:2] == (peer, op) for k in records)]
-    header += [f"{peer}/ours {op}" for peer, op in ratio_columns] + ["ours svd/auto"]
+    header += [f"{peer}/ours {op}" for peer, op in ratio_columns]
+    header += ["ours svd/auto", f"{peers[0]} svd-uv/ours auto"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for n, d in shapes:
@@ -46,6 +48,8 @@ def main():
             row.append(f"{theirs / ours:.2f}" if ours and theirs else "–")
         svd, auto = cell("mnn-rs", "me-svd"), cell("mnn-rs", "me-auto")
         row.append(f"{svd / auto:.1f}" if svd and auto else "–")
+        reference = cell(peers[0], "me-svd-uv")
+        row.append(f"{reference / auto:.1f}" if reference and auto else "–")
         print("| " + " | ".join(row) + " |")
 
 

@@ -129,17 +129,26 @@ fn print_table(table: &[CompareRow], json: bool) -> Result<()> {
         writeln!(stdout)?;
         return Ok(());
     }
+    let names: Vec<String> = table
+        .iter()
+        .map(|row| display_name(std::path::Path::new(&row.model)))
+        .collect();
+    let width = names
+        .iter()
+        .map(|name| name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(5);
     writeln!(
         stdout,
-        "{:<40} {:<10} {:>7} {:>8} {:>8} {:>8} {:>10}",
+        "{:<width$} {:<10} {:>7} {:>8} {:>8} {:>8} {:>10}",
         "model", "arch", "scored", "MNN", "ME", "loss", "PPL"
     )?;
-    for row in table {
-        let name = display_name(std::path::Path::new(&row.model));
+    for (row, name) in table.iter().zip(&names) {
         match (&row.summary, &row.error) {
             (Some(summary), _) => writeln!(
                 stdout,
-                "{:<40} {:<10} {:>7} {:>8} {:>8} {:>8} {:>10}",
+                "{:<width$} {:<10} {:>7} {:>8} {:>8} {:>8} {:>10}",
                 name,
                 row.arch.as_deref().unwrap_or("-"),
                 summary.n_scored,
@@ -152,7 +161,7 @@ fn print_table(table: &[CompareRow], json: bool) -> Result<()> {
             )?,
             (None, error) => writeln!(
                 stdout,
-                "{name:<40} error: {}",
+                "{name:<width$} error: {}",
                 error.as_deref().unwrap_or("no samples")
             )?,
         }

@@ -6,3 +6,4 @@ pub mod entropy;
 pub mod mnn;
 pub mod nuclear;
 pub mod preprocess;
+pub mod row_kernels;

@@ -1,37 +1,17 @@
 //! Preprocessing shared by every metric: centre the columns over tokens,
 //! C = R − 1μᵀ, then scale each row to unit length, Z_i = C_i / ‖C_i‖₂.
 //!
-//! Z is never stored by the Matrix Nuclear-Norm path. One streaming pass over
-//! row-major R yields the row norms ‖C_i‖² and the column sums Σ_i Z_ij², which
-//! is everything that path needs, in O(N + d) extra memory.
+//! Z is never stored by the Matrix Nuclear-Norm path. Two streaming passes
+//! over row-major R, the first for μ and the second for the row norms ‖C_i‖²
+//! and the column sums Σ_i Z_ij², yield everything that path needs, in
+//! O(N + d) extra memory. The inner loops live in
+//! [`row_kernels`](crate::metrics::row_kernels).
 
 use faer::Mat;
 
 use crate::error::Error;
-
-/// Number of independent partial sums in a row's sum of squares. The lanes
-/// let the compiler vectorise the reduction, and fixing their number keeps the
-/// result identical for every storage order of the input.
-const LANES: usize = 8;
-
-/// An element type that widens to f64 without rounding.
-pub trait Widen: Copy + Send + Sync {
-    fn widen(self) -> f64;
-}
-
-impl Widen for f32 {
-    #[inline(always)]
-    fn widen(self) -> f64 {
-        f64::from(self)
-    }
-}
-
-impl Widen for f64 {
-    #[inline(always)]
-    fn widen(self) -> f64 {
-        self
-    }
-}
+pub use crate::metrics::row_kernels::Widen;
+use crate::metrics::row_kernels::{ROW_BLOCK, add_rows_tracking_max, sum_of_squares};
 
 /// The result of the streaming pass over R.
 #[derive(Debug, Clone)]
@@ -119,7 +99,8 @@ pub fn column_means<T: Widen>(
     }
 
     // With |scale·entry| < 2 or ≤ SAFE_MAX_ABS, only a NaN entry makes a sum
-    // non-finite.
+    // non-finite. An f32 entry is at most 3.5e38, so an f32 sum is non-finite
+    // only when some entry is NaN or infinite.
     if sums.iter().any(|sum| !sum.is_finite()) {
         return Err(first_non_finite(rows, n_cols));
     }
@@ -133,7 +114,8 @@ pub fn column_means<T: Widen>(
 /// The naive part errs by at most about 16 ulps of the block's entries.
 const SUM_BLOCK_ROWS: usize = 16;
 
-/// Returns the column sums of scale·R and the largest |scale·entry|.
+/// Returns the column sums of scale·R and the largest |scale·entry|, or 0.0
+/// for the largest entry when `T` never needs scaling.
 ///
 /// Blocks of [`SUM_BLOCK_ROWS`] rows are summed naively, and the block sums
 /// are added by compensated summation, so each sum stays within about 16 ulps
@@ -146,17 +128,10 @@ fn column_sums<T: Widen>(rows: &[T], n_cols: usize, scale: f64) -> (Vec<f64>, f6
     let mut col_max_abs = vec![0.0f64; n_cols];
     for block in rows.chunks(SUM_BLOCK_ROWS * n_cols) {
         block_sums.fill(0.0);
-        for row in block.chunks_exact(n_cols) {
-            let columns = block_sums.iter_mut().zip(col_max_abs.iter_mut()).zip(row);
-            for ((sum, max_abs), &value) in columns {
-                let x = value.widen() * scale;
-                *sum += x;
-                // A plain comparison, unlike f64::max, vectorises. NaN entries
-                // leave the maximum unchanged and make their column sum NaN.
-                if x.abs() > *max_abs {
-                    *max_abs = x.abs();
-                }
-            }
+        if T::MAY_NEED_SCALING {
+            add_rows_tracking_max(block, scale, &mut block_sums, &mut col_max_abs);
+        } else {
+            T::add_rows(block, scale, &mut block_sums);
         }
         add_compensated(&mut sums, &mut compensations, &block_sums);
     }
@@ -187,7 +162,6 @@ fn add_compensated(sums: &mut [f64], compensations: &mut [f64], values: &[f64]) 
 /// As [`column_means`].
 pub fn row_pass<T: Widen>(rows: &[T], n_rows: usize, n_cols: usize) -> Result<RowPass, Error> {
     let (means, scale) = column_means(rows, n_rows, n_cols)?;
-    let mut centred = vec![0.0f64; n_cols];
     let mut row_sq_norms = Vec::with_capacity(n_rows);
     let mut col_sq_sums = vec![0.0f64; n_cols];
     let mut zero_rows = 0;
@@ -197,21 +171,40 @@ pub fn row_pass<T: Widen>(rows: &[T], n_rows: usize, n_cols: usize) -> Result<Ro
     let tolerance = ZERO_ROW_TOLERANCE / (1.0 - ZERO_ROW_TOLERANCE);
     let candidate_sq_norm = tolerance * tolerance * sum_of_squares(&means);
 
-    for row in rows.chunks_exact(n_cols) {
-        let sq_norm = centre_row(row, scale, &means, &mut centred);
-        let is_zero = sq_norm == 0.0
+    let is_zero = |row: &[T], sq_norm: f64| {
+        sq_norm == 0.0
             || (sq_norm <= candidate_sq_norm
-                && is_zero_centred_row(sq_norm, scaled_sq_norm(row, scale)));
-        if is_zero {
+                && is_zero_centred_row(sq_norm, scaled_sq_norm(row, scale)))
+    };
+
+    let blocks = rows.chunks_exact(ROW_BLOCK * n_cols);
+    let last_rows = blocks.remainder();
+    for block in blocks {
+        let block_rows: [&[T]; ROW_BLOCK] =
+            std::array::from_fn(|r| &block[r * n_cols..(r + 1) * n_cols]);
+        let sq_norms = T::centred_sq_norms(&block_rows, scale, &means);
+        let mut inv_sq_norms = [0.0; ROW_BLOCK];
+        for ((row, sq_norm), inv) in block_rows.iter().zip(sq_norms).zip(&mut inv_sq_norms) {
+            if is_zero(row, sq_norm) {
+                row_sq_norms.push(0.0);
+                zero_rows += 1;
+            } else {
+                row_sq_norms.push(sq_norm);
+                *inv = 1.0 / sq_norm;
+            }
+        }
+        T::add_normalized_squares_block(&block_rows, scale, &means, inv_sq_norms, &mut col_sq_sums);
+    }
+
+    for row in last_rows.chunks_exact(n_cols) {
+        let sq_norm = T::centred_sq_norm(row, scale, &means);
+        if is_zero(row, sq_norm) {
             row_sq_norms.push(0.0);
             zero_rows += 1;
             continue;
         }
         row_sq_norms.push(sq_norm);
-        let inv = 1.0 / sq_norm;
-        for (sum, &c) in col_sq_sums.iter_mut().zip(&centred) {
-            *sum += c * c * inv;
-        }
+        T::add_normalized_squares(row, scale, &means, 1.0 / sq_norm, &mut col_sq_sums);
     }
 
     Ok(RowPass {
@@ -223,38 +216,10 @@ pub fn row_pass<T: Widen>(rows: &[T], n_rows: usize, n_cols: usize) -> Result<Ro
     })
 }
 
-/// Writes C_i = scale·R_i − μ into `out` and returns ‖C_i‖₂².
-#[inline]
-pub fn centre_row<T: Widen>(row: &[T], scale: f64, means: &[f64], out: &mut [f64]) -> f64 {
-    for ((c, &value), &mean) in out.iter_mut().zip(row).zip(means) {
-        *c = value.widen() * scale - mean;
-    }
-    sum_of_squares(out)
-}
-
 /// ‖scale·R_i‖₂², the uncentred squared norm of a row.
 fn scaled_sq_norm<T: Widen>(row: &[T], scale: f64) -> f64 {
     let scaled: Vec<f64> = row.iter().map(|&value| value.widen() * scale).collect();
     sum_of_squares(&scaled)
-}
-
-/// Σ x_k² with a fixed lane structure, so the result does not depend on how
-/// the caller obtained `values`.
-fn sum_of_squares(values: &[f64]) -> f64 {
-    let mut lanes = [0.0f64; LANES];
-    let chunks = values.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    for chunk in chunks {
-        for (lane, &x) in lanes.iter_mut().zip(chunk) {
-            *lane += x * x;
-        }
-    }
-    let mut total = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
-        + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-    for &x in tail {
-        total += x * x;
-    }
-    total
 }
 
 /// Builds Zᵀ (d × N_eff, so that each token is one contiguous column) from the
