@@ -18,6 +18,9 @@ pub enum Operation {
     Mnn,
     /// Preprocessing and Matrix Entropy by the given route.
     Entropy(EntropyMethod),
+    /// One streaming read that sums the f32 matrix: the floor for a pass over
+    /// the input, to set the MNN time (two passes) beside.
+    Read,
 }
 
 impl Operation {
@@ -29,6 +32,7 @@ impl Operation {
             Operation::Entropy(EntropyMethod::Gram) => "me-gram",
             Operation::Entropy(EntropyMethod::Eigh) => "me-eigh",
             Operation::Entropy(EntropyMethod::Svd) => "me-svd",
+            Operation::Read => "read",
         }
     }
 }
@@ -59,7 +63,7 @@ pub fn check_shape(n_rows: usize, n_cols: usize, operation: Operation) -> Result
     let shape = (n_rows, n_cols);
     crate::check_elements("input matrix", shape, shape)?;
     let side = match operation {
-        Operation::Mnn => return Ok(()),
+        Operation::Mnn | Operation::Read => return Ok(()),
         Operation::Entropy(EntropyMethod::Auto) => n_rows.min(n_cols),
         Operation::Entropy(EntropyMethod::Gram) => n_rows,
         Operation::Entropy(EntropyMethod::Eigh | EntropyMethod::Svd) => n_cols,
@@ -104,18 +108,21 @@ pub fn time_operation(
 ) -> Result<Timing, Error> {
     let view = MatrixView::from_rows_f32(rows, n_rows, n_cols)?;
     let opts = options(operation).check()?;
-    let value_of = |scores: &crate::score::Scores| match operation {
-        Operation::Mnn => scores.mnn,
-        Operation::Entropy(_) => scores.h_nats,
+    let run = || -> Result<f64, Error> {
+        match operation {
+            Operation::Mnn => Ok(score_matrix(view, &opts)?.mnn),
+            Operation::Entropy(_) => Ok(score_matrix(view, &opts)?.h_nats),
+            Operation::Read => Ok(streaming_sum(rows)),
+        }
     };
 
-    let value = value_of(&score_matrix(view, &opts)?);
+    let value = run()?;
     let mut times_ms = Vec::with_capacity(repeat.clamp(1, 1024));
     for _ in 0..repeat.max(1) {
         let start = Instant::now();
-        let scores = score_matrix(view, &opts)?;
+        let value = run()?;
         times_ms.push(start.elapsed().as_secs_f64() * 1e3);
-        std::hint::black_box(scores);
+        std::hint::black_box(value);
     }
 
     times_ms.sort_by(f64::total_cmp);
@@ -132,9 +139,23 @@ pub fn time_operation(
     })
 }
 
+/// Sums every entry in 16 f32 partial sums, a loop the compiler vectorises
+/// and whose speed is set by the memory system, not by arithmetic.
+fn streaming_sum(rows: &[f32]) -> f64 {
+    let mut lanes = [0.0f32; 16];
+    let chunks = rows.chunks_exact(16);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for chunk in chunks {
+        for (lane, &value) in lanes.iter_mut().zip(chunk) {
+            *lane += value;
+        }
+    }
+    f64::from(lanes.iter().sum::<f32>() + tail)
+}
+
 fn options(operation: Operation) -> MetricParams {
     let (mnn, entropy_method) = match operation {
-        Operation::Mnn => (true, EntropyMethod::Auto),
+        Operation::Mnn | Operation::Read => (true, EntropyMethod::Auto),
         Operation::Entropy(method) => (false, method),
     };
     MetricParams {

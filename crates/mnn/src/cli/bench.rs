@@ -31,7 +31,9 @@ pub struct MetricsArgs {
     /// Timed runs per operation and shape, after one warm-up run.
     #[arg(long, default_value_t = 7)]
     repeat: usize,
-    /// Operations, comma-separated: mnn, me-auto, me-gram, me-eigh, me-svd.
+    /// Operations, comma-separated: mnn, me-auto, me-gram, me-eigh, me-svd,
+    /// and read (one streaming pass that sums the matrix, the floor for MNN's
+    /// two passes).
     #[arg(
         long,
         value_delimiter = ',',
@@ -147,7 +149,10 @@ fn parse_operation(text: &str) -> Result<Operation> {
         "me-gram" => Operation::Entropy(EntropyMethod::Gram),
         "me-eigh" => Operation::Entropy(EntropyMethod::Eigh),
         "me-svd" => Operation::Entropy(EntropyMethod::Svd),
-        other => bail!("invalid operation {other:?}: use mnn, me-auto, me-gram, me-eigh or me-svd"),
+        "read" => Operation::Read,
+        other => {
+            bail!("invalid operation {other:?}: use mnn, me-auto, me-gram, me-eigh, me-svd or read")
+        }
     })
 }
 
