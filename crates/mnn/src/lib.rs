@@ -27,8 +27,7 @@
 //! build stays faer-only. It runs Llama-family GGUF files, BERT, GPT-2 and
 //! GPT-NeoX on the CPU and hands each layer's states to [`score_matrix`].
 //!
-//! TODO: the `diff-erank`, `info` and `tokenize` commands, untrained-model
-//! initialisation and Qwen2 are not built yet.
+//! TODO: Qwen2 models are not supported yet.
 
 pub mod bench;
 mod error;

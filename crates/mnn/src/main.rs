@@ -50,12 +50,30 @@ enum Command {
     /// Scores one data set with several models and prints one row per model.
     #[cfg(feature = "models")]
     Compare(cli::compare::CompareArgs),
+    /// Diff-eRank: erank of an untrained model minus erank of the trained one.
+    #[cfg(feature = "models")]
+    DiffErank(cli::diff_erank::DiffErankArgs),
+    /// Prints a model's architecture, sizes and tokenizer facts.
+    #[cfg(feature = "models")]
+    Info(cli::info::InfoArgs),
+    /// Prints the token ids a model gives a text.
+    #[cfg(feature = "models")]
+    Tokenize(cli::tokenize::TokenizeArgs),
     /// Needs a build with `--features models`.
     #[cfg(not(feature = "models"))]
     Score(cli::no_models::ModelArgs),
     /// Needs a build with `--features models`.
     #[cfg(not(feature = "models"))]
     Compare(cli::no_models::ModelArgs),
+    /// Needs a build with `--features models`.
+    #[cfg(not(feature = "models"))]
+    DiffErank(cli::no_models::ModelArgs),
+    /// Needs a build with `--features models`.
+    #[cfg(not(feature = "models"))]
+    Info(cli::no_models::ModelArgs),
+    /// Needs a build with `--features models`.
+    #[cfg(not(feature = "models"))]
+    Tokenize(cli::no_models::ModelArgs),
 }
 
 fn main() {
@@ -75,10 +93,22 @@ fn main() {
         Command::Score(args) => cli::score::run(&args),
         #[cfg(feature = "models")]
         Command::Compare(args) => cli::compare::run(&args),
+        #[cfg(feature = "models")]
+        Command::DiffErank(args) => cli::diff_erank::run(&args),
+        #[cfg(feature = "models")]
+        Command::Info(args) => cli::info::run(&args),
+        #[cfg(feature = "models")]
+        Command::Tokenize(args) => cli::tokenize::run(&args),
         #[cfg(not(feature = "models"))]
         Command::Score(args) => cli::no_models::run("score", &args),
         #[cfg(not(feature = "models"))]
         Command::Compare(args) => cli::no_models::run("compare", &args),
+        #[cfg(not(feature = "models"))]
+        Command::DiffErank(args) => cli::no_models::run("diff-erank", &args),
+        #[cfg(not(feature = "models"))]
+        Command::Info(args) => cli::no_models::run("info", &args),
+        #[cfg(not(feature = "models"))]
+        Command::Tokenize(args) => cli::no_models::run("tokenize", &args),
     };
     if let Err(e) = result {
         if is_broken_pipe(&e) {

@@ -3,6 +3,10 @@
 pub mod bench;
 #[cfg(feature = "models")]
 pub mod compare;
+#[cfg(feature = "models")]
+pub mod diff_erank;
+#[cfg(feature = "models")]
+pub mod info;
 pub mod matrix;
 #[cfg(not(feature = "models"))]
 pub mod no_models;
@@ -10,3 +14,5 @@ pub mod no_models;
 pub mod score;
 #[cfg(feature = "models")]
 pub mod score_out;
+#[cfg(feature = "models")]
+pub mod tokenize;

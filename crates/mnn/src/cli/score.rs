@@ -75,7 +75,8 @@ pub struct TextArgs {
     /// Score K rows drawn without replacement with `--seed`.
     #[arg(long)]
     pub sample: Option<usize>,
-    /// Seed of `--sample`. The scores themselves are deterministic.
+    /// Seed of `--sample`, and in `mnn diff-erank` of the untrained weights.
+    /// The scores of trained models are deterministic.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Weight storage of GGUF models.
@@ -144,9 +145,9 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     }
     let rows = select_rows(&args.texts)?;
     let hash = config_hash(args);
-    let mut done = Vec::new();
+    let mut done: Vec<SampleRecord> = Vec::new();
     if let Some(out) = &args.out {
-        check_outputs_not_inputs(out, args)?;
+        check_outputs_not_inputs(out, &[&args.texts.input, &args.model])?;
         done = prepare_out(out, args.resume, args.force, &hash)?;
     }
 
@@ -225,12 +226,11 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     print_summary(&lines, args.texts.json)
 }
 
-/// Rejects an `--out` whose run files would overwrite the input texts or the
+/// Rejects an `--out` whose run files would overwrite the input texts or a
 /// model, which `--force` would otherwise delete.
-fn check_outputs_not_inputs(out: &Path, args: &ScoreArgs) -> Result<()> {
-    let inputs = [args.texts.input.as_path(), args.model.as_path()];
+pub fn check_outputs_not_inputs(out: &Path, inputs: &[&Path]) -> Result<()> {
     for name in ["run.json", "samples.jsonl", "summary.csv"] {
-        datasets::check_not_input(&out.join(name), &inputs)?;
+        datasets::check_not_input(&out.join(name), inputs)?;
     }
     Ok(())
 }
@@ -349,16 +349,7 @@ pub fn score_rows(
     samples: Option<&Path>,
 ) -> Result<Vec<SampleRecord>> {
     let mut scorer = Scorer::with_metrics(model, metrics, params.check()?);
-    let mut file = match samples {
-        Some(path) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .with_context(|| format!("cannot open {} for appending", path.display()))?,
-        ),
-        None => None,
-    };
+    let mut file = samples.map(open_for_append).transpose()?;
     let progress = progress_bar(rows.len());
     let mut records = Vec::new();
     for row in rows {
@@ -383,7 +374,18 @@ pub fn score_rows(
     Ok(records)
 }
 
-fn progress_bar(len: usize) -> ProgressBar {
+/// Opens `samples.jsonl` for appending, creating it when missing.
+pub fn open_for_append(path: &Path) -> Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {} for appending", path.display()))
+}
+
+/// Returns a progress bar over `len` texts, hidden when stderr is not a
+/// terminal.
+pub fn progress_bar(len: usize) -> ProgressBar {
     let progress = ProgressBar::new(len as u64);
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         progress.set_draw_target(ProgressDrawTarget::hidden());
@@ -401,17 +403,24 @@ pub fn dataset_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn format_cell(value: Option<f64>) -> String {
+/// Formats a table cell with four decimals, `-` for a value not computed.
+pub fn format_cell(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_string(), |v| format!("{v:.4}"))
 }
 
-fn print_summary(lines: &[SummaryLine], json: bool) -> Result<()> {
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, value)?;
+    writeln!(stdout)?;
+    Ok(())
+}
+
+fn print_summary(lines: &[SummaryLine], json: bool) -> Result<()> {
     if json {
-        serde_json::to_writer_pretty(&mut stdout, lines)?;
-        writeln!(stdout)?;
-        return Ok(());
+        return print_json(lines);
     }
+    let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,
         "layer    n  scored  nan  empty  skipped  mean_tokens  mnn     me      loss    tokens/s"

@@ -9,13 +9,49 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail};
 use mnn::io::atomic::write_atomic;
 use mnn::models::HiddenStates;
-use mnn::runner::{SampleRecord, ScoreParams};
+use mnn::runner::{DiffSample, SampleRecord, ScoreParams};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
-use super::score::{LayersName, ScoreArgs, SummaryLine, arch_of, weights_of};
+use super::score::{LayersName, ScoreArgs, SummaryLine, TextArgs, arch_of, weights_of};
+
+/// A line of `samples.jsonl`: one sample at one layer.
+pub trait SampleLine: Serialize + DeserializeOwned {
+    /// Returns the sample's index among the input rows.
+    fn index(&self) -> usize;
+
+    /// Returns the layer label, `"final"` on a sample's last line.
+    fn layer(&self) -> &str;
+}
+
+impl SampleLine for SampleRecord {
+    fn index(&self) -> usize {
+        self.index
+    }
+
+    fn layer(&self) -> &str {
+        &self.layer
+    }
+}
+
+impl SampleLine for DiffSample {
+    fn index(&self) -> usize {
+        self.index
+    }
+
+    fn layer(&self) -> &str {
+        &self.layer
+    }
+}
 
 /// Checks `out` and returns the finished records of a resumed run.
-pub fn prepare_out(out: &Path, resume: bool, force: bool, hash: &str) -> Result<Vec<SampleRecord>> {
+pub fn prepare_out<R: SampleLine>(
+    out: &Path,
+    resume: bool,
+    force: bool,
+    hash: &str,
+) -> Result<Vec<R>> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let non_empty = std::fs::read_dir(out)?.next().is_some();
     if force {
@@ -71,22 +107,22 @@ fn check_resume_hash(out: &Path, hash: &str) -> Result<()> {
 
 /// Keeps the records of samples whose `final` line was written, and rewrites
 /// the file without any partial sample left by an interrupted run.
-fn read_finished(path: &Path) -> Result<Vec<SampleRecord>> {
+fn read_finished<R: SampleLine>(path: &Path) -> Result<Vec<R>> {
     let Ok(text) = std::fs::read_to_string(path) else {
         return Ok(Vec::new());
     };
-    let parsed: Vec<SampleRecord> = text
+    let parsed: Vec<R> = text
         .lines()
         .filter_map(|line| serde_json::from_str(line).ok())
         .collect();
     let finished: BTreeSet<usize> = parsed
         .iter()
-        .filter(|record| record.layer == "final")
-        .map(|record| record.index)
+        .filter(|record| record.layer() == "final")
+        .map(|record| record.index())
         .collect();
-    let kept: Vec<SampleRecord> = parsed
+    let kept: Vec<R> = parsed
         .into_iter()
-        .filter(|record| finished.contains(&record.index))
+        .filter(|record| finished.contains(&record.index()))
         .collect();
     let mut content = String::new();
     for record in &kept {
@@ -114,6 +150,11 @@ pub fn config_hash(args: &ScoreArgs) -> String {
         "layers": args.layers == LayersName::All,
         "metrics": args.metrics.iter().map(|m| *m as u8).collect::<Vec<_>>(),
     });
+    hash_json(&options)
+}
+
+/// Returns the sha256 of the compact JSON text of `options`, in hex.
+pub fn hash_json(options: &serde_json::Value) -> String {
     hex(&Sha256::digest(options.to_string().as_bytes()))
 }
 
@@ -122,7 +163,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Returns the sha256 of a file, or `None` for a folder or an unreadable file.
-fn file_sha256(path: &Path) -> Option<String> {
+pub fn file_sha256(path: &Path) -> Option<String> {
     let mut file = std::fs::File::open(path).ok()?;
     if !file.metadata().ok()?.is_file() {
         return None;
@@ -153,30 +194,47 @@ pub fn write_run_json(
     params: &ScoreParams,
     summary: Option<&[SummaryLine]>,
 ) -> Result<()> {
-    let run = serde_json::json!({
+    let run = run_record(hash, params, (&args.model, model), &args.texts, summary);
+    write_run_record(out, &run)
+}
+
+/// Builds the `run.json` fields that `score` and `diff-erank` share: the
+/// command line, options, model (path and loaded model), data and summary.
+pub fn run_record<S: Serialize>(
+    hash: &str,
+    params: &ScoreParams,
+    (model_path, model): (&Path, &dyn HiddenStates),
+    texts: &TextArgs,
+    summary: Option<&[S]>,
+) -> serde_json::Value {
+    serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>(),
         "config_hash": hash,
         "options": params,
         "model": {
-            "path": args.model,
-            "sha256": file_sha256(&args.model),
+            "path": model_path,
+            "sha256": file_sha256(model_path),
             "arch": model.arch().name(),
             "hidden_size": model.hidden_size(),
             "n_layers": model.n_layers(),
             "max_positions": model.max_positions(),
         },
         "data": {
-            "path": args.texts.input,
-            "sha256": file_sha256(&args.texts.input),
-            "field": args.texts.field,
+            "path": texts.input,
+            "sha256": file_sha256(&texts.input),
+            "field": texts.field,
         },
         "crate_version": env!("CARGO_PKG_VERSION"),
         "threads": candle_core::utils::get_num_threads(),
         "time_unix_s": unix_seconds(),
         "finished": summary.is_some(),
         "summary": summary,
-    });
-    let text = serde_json::to_string_pretty(&run)?;
+    })
+}
+
+/// Writes `out/run.json` atomically.
+pub fn write_run_record(out: &Path, run: &serde_json::Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(run)?;
     Ok(write_atomic(&out.join("run.json"), text.as_bytes())?)
 }
 
@@ -184,11 +242,13 @@ const CSV_HEADER: &str = "model,arch,dataset,field,layer,n_samples,n_scored,n_na
 n_truncated,mean_tokens,mnn_mean,me_mean,h_mean_nats,erank_of_mean_h,loss_mean,ppl,load_s,\
 tokenize_s,forward_s,mnn_s,me_s,total_s,tokens_per_s,threads,n_skipped";
 
-fn cell(value: Option<f64>) -> String {
+/// Formats a CSV cell, empty for a value not computed.
+pub fn cell(value: Option<f64>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-fn csv_field(text: &str) -> String {
+/// Quotes a CSV field that contains a comma, a quote or a newline.
+pub fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
@@ -196,41 +256,49 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-pub fn write_summary_csv(path: &Path, lines: &[SummaryLine]) -> Result<()> {
-    let mut csv = String::from(CSV_HEADER);
+/// Writes a CSV file atomically: `header`, then one line per row of cells.
+pub fn write_csv(path: &Path, header: &str, rows: impl Iterator<Item = Vec<String>>) -> Result<()> {
+    let mut csv = String::from(header);
     csv.push('\n');
-    for line in lines {
-        let row = &line.row;
-        let cells = [
-            csv_field(&line.model),
-            line.arch.clone(),
-            csv_field(&line.dataset),
-            csv_field(&line.field),
-            row.layer.clone(),
-            row.n_samples.to_string(),
-            row.n_scored.to_string(),
-            row.n_nan.to_string(),
-            row.n_empty.to_string(),
-            row.n_truncated.to_string(),
-            cell(row.mean_tokens),
-            cell(row.mnn_mean),
-            cell(row.me_mean),
-            cell(row.h_mean_nats),
-            cell(row.erank_of_mean_h),
-            cell(row.loss_mean),
-            cell(row.ppl),
-            line.load_s.to_string(),
-            row.tokenize_s.to_string(),
-            row.forward_s.to_string(),
-            row.mnn_s.to_string(),
-            row.me_s.to_string(),
-            line.total_s.to_string(),
-            cell(row.tokens_per_s),
-            line.threads.to_string(),
-            row.n_skipped.to_string(),
-        ];
+    for cells in rows {
         csv.push_str(&cells.join(","));
         csv.push('\n');
     }
     Ok(write_atomic(path, csv.as_bytes())?)
+}
+
+pub fn write_summary_csv(path: &Path, lines: &[SummaryLine]) -> Result<()> {
+    write_csv(path, CSV_HEADER, lines.iter().map(summary_cells))
+}
+
+fn summary_cells(line: &SummaryLine) -> Vec<String> {
+    let row = &line.row;
+    vec![
+        csv_field(&line.model),
+        line.arch.clone(),
+        csv_field(&line.dataset),
+        csv_field(&line.field),
+        row.layer.clone(),
+        row.n_samples.to_string(),
+        row.n_scored.to_string(),
+        row.n_nan.to_string(),
+        row.n_empty.to_string(),
+        row.n_truncated.to_string(),
+        cell(row.mean_tokens),
+        cell(row.mnn_mean),
+        cell(row.me_mean),
+        cell(row.h_mean_nats),
+        cell(row.erank_of_mean_h),
+        cell(row.loss_mean),
+        cell(row.ppl),
+        line.load_s.to_string(),
+        row.tokenize_s.to_string(),
+        row.forward_s.to_string(),
+        row.mnn_s.to_string(),
+        row.me_s.to_string(),
+        line.total_s.to_string(),
+        cell(row.tokens_per_s),
+        line.threads.to_string(),
+        row.n_skipped.to_string(),
+    ]
 }

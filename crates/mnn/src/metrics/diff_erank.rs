@@ -39,7 +39,8 @@ pub fn diff_erank(h_untrained: &[f64], h_trained: &[f64]) -> Option<DiffErank> {
     })
 }
 
-fn nan_mean(values: &[f64]) -> NanMean {
+/// Collects `values` into a [`NanMean`], which skips the NaN ones.
+pub fn nan_mean(values: &[f64]) -> NanMean {
     let mut mean = NanMean::default();
     for &value in values {
         mean.push(value);

@@ -11,13 +11,14 @@ use std::path::Path;
 use candle_core::Tensor;
 use serde::Deserialize;
 
-use super::hf_config::{head_dim, read_config, unsupported};
+use super::hf_config::{head_dim, model_dir, read_config, unsupported};
 use super::hf_layers::{
-    Activation, Dense, LayerNorm, attention, check_ids, embed, emit, forward_error, split_heads,
+    Activation, Dense, LayerNorm, attention, embed, forward_error, split_heads,
 };
+use super::hf_stack::{HfStack, StackSizes};
 use super::hf_tokenizer::TextTokenizer;
 use super::hf_weights::Weights;
-use super::{Arch, HiddenStates, Layer, LayerSel, StateSink};
+use super::{Arch, HiddenStates};
 use crate::Error;
 
 /// The `config.json` fields the forward pass reads.
@@ -93,16 +94,21 @@ pub struct Bert {
 /// values, and for missing or misshapen tensors. [`Error::Tokenizer`] for a
 /// tokenizer file that cannot be parsed.
 pub fn load(path: &Path) -> Result<Box<dyn HiddenStates>, Error> {
-    let dir = if path.is_file() {
-        path.parent().unwrap_or(path)
-    } else {
-        path
-    };
-    Ok(Box::new(Bert::load(dir)?))
+    load_with(path, None)
+}
+
+/// Loads the BERT model folder at `path` like [`load`], with `weights` in
+/// place of the folder's checkpoint when given (the untrained weights of
+/// [`super::init`]).
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with(path: &Path, weights: Option<Weights>) -> Result<Box<dyn HiddenStates>, Error> {
+    Ok(Box::new(Bert::load(model_dir(path), weights)?))
 }
 
 impl Bert {
-    fn load(dir: &Path) -> Result<Self, Error> {
+    fn load(dir: &Path, weights: Option<Weights>) -> Result<Self, Error> {
         let config: BertConfig = read_config(dir, &["bert"], "BERT")?;
         let activation = Activation::parse(&config.hidden_act).ok_or_else(|| {
             unsupported(
@@ -123,7 +129,10 @@ impl Bert {
         }
         let head_dim = head_dim(dir, config.hidden_size, config.num_attention_heads)?;
 
-        let mut weights = Weights::load(dir)?;
+        let mut weights = match weights {
+            Some(weights) => weights,
+            None => Weights::load(dir)?,
+        };
         weights.select_prefix("embeddings.word_embeddings.weight", &["", "bert."])?;
 
         let d = config.hidden_size;
@@ -198,56 +207,40 @@ fn load_block(weights: &Weights, config: &BertConfig, index: usize) -> Result<Bl
     })
 }
 
-impl HiddenStates for Bert {
+impl HfStack for Bert {
+    type Context = ();
+
     fn arch(&self) -> Arch {
         Arch::Bert
     }
 
-    fn hidden_size(&self) -> usize {
-        self.config.hidden_size
-    }
-
-    fn n_layers(&self) -> usize {
-        self.config.num_hidden_layers
-    }
-
-    fn max_positions(&self) -> usize {
-        self.config.max_position_embeddings
-    }
-
-    fn check_tokenizer(&self) -> Result<(), Error> {
-        self.tokenizer.check()
-    }
-
-    fn tokenize(&self, text: &str) -> Result<Vec<u32>, Error> {
-        self.tokenizer.encode(text)
-    }
-
-    fn forward(
-        &mut self,
-        ids: &[u32],
-        layers: &LayerSel,
-        sink: &mut StateSink<'_>,
-    ) -> Result<(), Error> {
-        check_ids(
-            ids,
-            self.config.max_position_embeddings,
-            self.config.vocab_size,
-        )?;
-        let all = *layers == LayerSel::All;
-
-        let mut x = self.embed(ids).map_err(forward_error)?;
-        if all {
-            emit(sink, Layer::Index(0), &x)?;
+    fn sizes(&self) -> StackSizes {
+        StackSizes {
+            hidden_size: self.config.hidden_size,
+            n_layers: self.config.num_hidden_layers,
+            max_positions: self.config.max_position_embeddings,
+            vocab_size: self.config.vocab_size,
         }
+    }
 
-        for (i, block) in self.blocks.iter().enumerate() {
-            x = self.block_forward(block, &x).map_err(forward_error)?;
-            if all {
-                emit(sink, Layer::Index(i + 1), &x)?;
-            }
-        }
+    fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
 
-        emit(sink, Layer::Final, &x)
+    fn context(&self, _n_tokens: usize) -> candle_core::Result<()> {
+        Ok(())
+    }
+
+    fn embed_tokens(&self, ids: &[u32]) -> candle_core::Result<Tensor> {
+        self.embed(ids)
+    }
+
+    fn run_block(&self, index: usize, x: &Tensor, _context: &()) -> candle_core::Result<Tensor> {
+        self.block_forward(&self.blocks[index], x)
+    }
+
+    /// BERT has no final norm, so `final` is the output of the last block.
+    fn final_norm(&self, x: Tensor) -> candle_core::Result<Tensor> {
+        Ok(x)
     }
 }

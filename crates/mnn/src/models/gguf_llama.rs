@@ -252,7 +252,14 @@ pub fn load_with(path: &Path, mode: WeightMode) -> Result<Box<dyn HiddenStates>,
 impl LlamaGguf {
     /// Reads the config, the tokenizer and every tensor from `path`.
     pub fn load(path: &Path, mode: WeightMode) -> Result<Self, Error> {
-        let mut gguf = GgufFile::open(path)?;
+        Self::from_file(GgufFile::open(path)?, mode)
+    }
+
+    /// Reads the config, the tokenizer and every tensor from an open file,
+    /// which may carry replacement tensors ([`GgufFile::replace_tensors`]).
+    pub fn from_file(mut gguf: GgufFile, mode: WeightMode) -> Result<Self, Error> {
+        let path = gguf.path.clone();
+        let path = path.as_path();
         let arch = gguf.string("general.architecture")?;
         if arch != "llama" {
             return Err(model_error(

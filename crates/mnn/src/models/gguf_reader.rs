@@ -1,5 +1,6 @@
 //! Reading GGUF metadata and tensors, with errors that name the file.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -27,6 +28,9 @@ pub struct GgufFile {
     pub path: PathBuf,
     pub content: Content,
     reader: BufReader<File>,
+    /// f32 tensors that [`GgufFile::dense`] returns in place of the file's
+    /// (the untrained weights of [`super::init`]).
+    replacements: HashMap<String, Tensor>,
 }
 
 impl GgufFile {
@@ -60,6 +64,7 @@ impl GgufFile {
             path: path.to_path_buf(),
             content,
             reader,
+            replacements: HashMap::new(),
         })
     }
 
@@ -174,8 +179,20 @@ impl GgufFile {
             })
     }
 
-    /// Reads tensor `name` dequantised to f32, checking its shape.
+    /// Makes [`GgufFile::dense`] return `tensors` in place of the file's
+    /// tensors of the same names.
+    pub fn replace_tensors(&mut self, tensors: HashMap<String, Tensor>) {
+        self.replacements = tensors;
+    }
+
+    /// Reads tensor `name` dequantised to f32 (or its replacement), checking
+    /// its shape.
     pub fn dense(&mut self, name: &str, dims: &[usize]) -> Result<Tensor, Error> {
+        if let Some(tensor) = self.replacements.get(name)
+            && tensor.dims() == dims
+        {
+            return Ok(tensor.clone());
+        }
         let qtensor = self.qtensor(name, dims)?;
         let values = match qtensor.data() {
             Ok(bytes) => gguf_dequant::dequantize(qtensor.dtype(), &bytes),

@@ -11,13 +11,12 @@ use std::path::Path;
 use candle_core::Tensor;
 use serde::Deserialize;
 
-use super::hf_config::{head_dim, read_config, unsupported};
-use super::hf_layers::{
-    Activation, Dense, LayerNorm, attention, check_ids, embed, emit, forward_error, split_heads,
-};
+use super::hf_config::{head_dim, model_dir, read_config, unsupported};
+use super::hf_layers::{Activation, Dense, LayerNorm, attention, embed, split_heads};
+use super::hf_stack::{HfStack, StackSizes};
 use super::hf_tokenizer::TextTokenizer;
 use super::hf_weights::Weights;
-use super::{Arch, HiddenStates, Layer, LayerSel, StateSink};
+use super::{Arch, HiddenStates};
 use crate::Error;
 
 /// The `config.json` fields the forward pass reads.
@@ -82,16 +81,21 @@ pub struct Gpt2 {
 /// values, and for missing or misshapen tensors. [`Error::Tokenizer`] for a
 /// tokenizer file that cannot be parsed.
 pub fn load(path: &Path) -> Result<Box<dyn HiddenStates>, Error> {
-    let dir = if path.is_file() {
-        path.parent().unwrap_or(path)
-    } else {
-        path
-    };
-    Ok(Box::new(Gpt2::load(dir)?))
+    load_with(path, None)
+}
+
+/// Loads the GPT-2 model folder at `path` like [`load`], with `weights` in
+/// place of the folder's checkpoint when given (the untrained weights of
+/// [`super::init`]).
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with(path: &Path, weights: Option<Weights>) -> Result<Box<dyn HiddenStates>, Error> {
+    Ok(Box::new(Gpt2::load(model_dir(path), weights)?))
 }
 
 impl Gpt2 {
-    fn load(dir: &Path) -> Result<Self, Error> {
+    fn load(dir: &Path, weights: Option<Weights>) -> Result<Self, Error> {
         let config: Gpt2Config = read_config(dir, &["gpt2"], "GPT-2")?;
         let activation = Activation::parse(&config.activation_function).ok_or_else(|| {
             unsupported(
@@ -105,7 +109,10 @@ impl Gpt2 {
         })?;
         let head_dim = head_dim(dir, config.n_embd, config.n_head)?;
 
-        let mut weights = Weights::load(dir)?;
+        let mut weights = match weights {
+            Some(weights) => weights,
+            None => Weights::load(dir)?,
+        };
         weights.select_prefix("wte.weight", &["", "transformer."])?;
 
         let d = config.n_embd;
@@ -166,56 +173,40 @@ fn load_block(
     })
 }
 
-impl HiddenStates for Gpt2 {
+impl HfStack for Gpt2 {
+    type Context = ();
+
     fn arch(&self) -> Arch {
         Arch::Gpt2
     }
 
-    fn hidden_size(&self) -> usize {
-        self.config.n_embd
-    }
-
-    fn n_layers(&self) -> usize {
-        self.config.n_layer
-    }
-
-    fn max_positions(&self) -> usize {
-        self.config.n_positions
-    }
-
-    fn check_tokenizer(&self) -> Result<(), Error> {
-        self.tokenizer.check()
-    }
-
-    fn tokenize(&self, text: &str) -> Result<Vec<u32>, Error> {
-        self.tokenizer.encode(text)
-    }
-
-    fn forward(
-        &mut self,
-        ids: &[u32],
-        layers: &LayerSel,
-        sink: &mut StateSink<'_>,
-    ) -> Result<(), Error> {
-        check_ids(ids, self.config.n_positions, self.config.vocab_size)?;
-        let all = *layers == LayerSel::All;
-
-        let positions = self.wpe.narrow(0, 0, ids.len()).map_err(forward_error)?;
-        let mut x = embed(&self.wte, ids)
-            .and_then(|t| t + positions)
-            .map_err(forward_error)?;
-        if all {
-            emit(sink, Layer::Index(0), &x)?;
+    fn sizes(&self) -> StackSizes {
+        StackSizes {
+            hidden_size: self.config.n_embd,
+            n_layers: self.config.n_layer,
+            max_positions: self.config.n_positions,
+            vocab_size: self.config.vocab_size,
         }
+    }
 
-        for (i, block) in self.blocks.iter().enumerate() {
-            x = self.block_forward(block, &x).map_err(forward_error)?;
-            if all {
-                emit(sink, Layer::Index(i + 1), &x)?;
-            }
-        }
+    fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
 
-        let last = self.ln_f.forward(&x).map_err(forward_error)?;
-        emit(sink, Layer::Final, &last)
+    fn context(&self, _n_tokens: usize) -> candle_core::Result<()> {
+        Ok(())
+    }
+
+    fn embed_tokens(&self, ids: &[u32]) -> candle_core::Result<Tensor> {
+        let positions = self.wpe.narrow(0, 0, ids.len())?;
+        embed(&self.wte, ids).and_then(|t| t + positions)
+    }
+
+    fn run_block(&self, index: usize, x: &Tensor, _context: &()) -> candle_core::Result<Tensor> {
+        self.block_forward(&self.blocks[index], x)
+    }
+
+    fn final_norm(&self, x: Tensor) -> candle_core::Result<Tensor> {
+        self.ln_f.forward(&x)
     }
 }

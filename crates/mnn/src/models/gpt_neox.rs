@@ -12,13 +12,12 @@ use std::path::Path;
 use candle_core::{D, Device, Tensor};
 use serde::Deserialize;
 
-use super::hf_config::{head_dim, read_config, unsupported};
-use super::hf_layers::{
-    Activation, Dense, LayerNorm, attention, check_ids, embed, emit, forward_error,
-};
+use super::hf_config::{head_dim, model_dir, read_config, unsupported};
+use super::hf_layers::{Activation, Dense, LayerNorm, attention, embed};
+use super::hf_stack::{HfStack, StackSizes};
 use super::hf_tokenizer::TextTokenizer;
 use super::hf_weights::Weights;
-use super::{Arch, HiddenStates, Layer, LayerSel, StateSink};
+use super::{Arch, HiddenStates};
 use crate::Error;
 
 /// The `config.json` fields the forward pass reads. Newer transformers
@@ -111,16 +110,21 @@ pub struct GptNeox {
 /// values, and for missing or misshapen tensors. [`Error::Tokenizer`] for a
 /// tokenizer file that cannot be parsed.
 pub fn load(path: &Path) -> Result<Box<dyn HiddenStates>, Error> {
-    let dir = if path.is_file() {
-        path.parent().unwrap_or(path)
-    } else {
-        path
-    };
-    Ok(Box::new(GptNeox::load(dir)?))
+    load_with(path, None)
+}
+
+/// Loads the GPT-NeoX model folder at `path` like [`load`], with `weights`
+/// in place of the folder's checkpoint when given (the untrained weights of
+/// [`super::init`]).
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with(path: &Path, weights: Option<Weights>) -> Result<Box<dyn HiddenStates>, Error> {
+    Ok(Box::new(GptNeox::load(model_dir(path), weights)?))
 }
 
 impl GptNeox {
-    fn load(dir: &Path) -> Result<Self, Error> {
+    fn load(dir: &Path, weights: Option<Weights>) -> Result<Self, Error> {
         let config: NeoxConfig = read_config(dir, &["gpt_neox"], "GPT-NeoX")?;
         let activation = Activation::parse(&config.hidden_act).ok_or_else(|| {
             unsupported(
@@ -132,7 +136,10 @@ impl GptNeox {
         let head_dim = head_dim(dir, config.hidden_size, config.num_attention_heads)?;
         let rotary = rotary_settings(dir, &config, head_dim)?;
 
-        let mut weights = Weights::load(dir)?;
+        let mut weights = match weights {
+            Some(weights) => weights,
+            None => Weights::load(dir)?,
+        };
         weights.select_prefix("embed_in.weight", &["gpt_neox.", ""])?;
 
         let d = config.hidden_size;
@@ -301,60 +308,45 @@ fn load_block(weights: &Weights, config: &NeoxConfig, index: usize) -> Result<Bl
     })
 }
 
-impl HiddenStates for GptNeox {
+impl HfStack for GptNeox {
+    /// cos and sin of the rotary angles, each `[tokens, rotary dims / 2]`.
+    type Context = (Tensor, Tensor);
+
     fn arch(&self) -> Arch {
         Arch::GptNeox
     }
 
-    fn hidden_size(&self) -> usize {
-        self.config.hidden_size
-    }
-
-    fn n_layers(&self) -> usize {
-        self.config.num_hidden_layers
-    }
-
-    fn max_positions(&self) -> usize {
-        self.config.max_position_embeddings
-    }
-
-    fn check_tokenizer(&self) -> Result<(), Error> {
-        self.tokenizer.check()
-    }
-
-    fn tokenize(&self, text: &str) -> Result<Vec<u32>, Error> {
-        self.tokenizer.encode(text)
-    }
-
-    fn forward(
-        &mut self,
-        ids: &[u32],
-        layers: &LayerSel,
-        sink: &mut StateSink<'_>,
-    ) -> Result<(), Error> {
-        check_ids(
-            ids,
-            self.config.max_position_embeddings,
-            self.config.vocab_size,
-        )?;
-        let all = *layers == LayerSel::All;
-        let angles = self.rotary_angles(ids.len()).map_err(forward_error)?;
-
-        let mut x = embed(&self.embed_in, ids).map_err(forward_error)?;
-        if all {
-            emit(sink, Layer::Index(0), &x)?;
+    fn sizes(&self) -> StackSizes {
+        StackSizes {
+            hidden_size: self.config.hidden_size,
+            n_layers: self.config.num_hidden_layers,
+            max_positions: self.config.max_position_embeddings,
+            vocab_size: self.config.vocab_size,
         }
+    }
 
-        for (i, block) in self.blocks.iter().enumerate() {
-            x = self
-                .block_forward(block, &x, &angles)
-                .map_err(forward_error)?;
-            if all {
-                emit(sink, Layer::Index(i + 1), &x)?;
-            }
-        }
+    fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
 
-        let last = self.final_layer_norm.forward(&x).map_err(forward_error)?;
-        emit(sink, Layer::Final, &last)
+    fn context(&self, n_tokens: usize) -> candle_core::Result<(Tensor, Tensor)> {
+        self.rotary_angles(n_tokens)
+    }
+
+    fn embed_tokens(&self, ids: &[u32]) -> candle_core::Result<Tensor> {
+        embed(&self.embed_in, ids)
+    }
+
+    fn run_block(
+        &self,
+        index: usize,
+        x: &Tensor,
+        angles: &(Tensor, Tensor),
+    ) -> candle_core::Result<Tensor> {
+        self.block_forward(&self.blocks[index], x, angles)
+    }
+
+    fn final_norm(&self, x: Tensor) -> candle_core::Result<Tensor> {
+        self.final_layer_norm.forward(&x)
     }
 }

@@ -45,6 +45,16 @@ pub fn read_config<T: DeserializeOwned>(
     serde_json::from_value(value).map_err(|e| invalid_config(&path, e))
 }
 
+/// Returns the model folder of `path`: the folder itself, or the parent of
+/// a file inside it.
+pub fn model_dir(path: &Path) -> &Path {
+    if path.is_file() {
+        path.parent().unwrap_or(path)
+    } else {
+        path
+    }
+}
+
 /// Builds the error for a config value that the forward pass does not support.
 pub fn unsupported(dir: &Path, reason: String, fix: &str) -> Error {
     Error::Model {

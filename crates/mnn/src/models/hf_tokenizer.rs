@@ -56,6 +56,20 @@ impl TextTokenizer {
         }
     }
 
+    /// Returns the loaded tokenizer.
+    ///
+    /// # Errors
+    /// [`Error::Tokenizer`] naming the missing file, as [`TextTokenizer::check`].
+    pub fn loaded(&self) -> Result<&Tokenizer, Error> {
+        self.tokenizer.as_ref().ok_or_else(|| self.missing())
+    }
+
+    /// Returns the tokenizer file (`tokenizer.json` or `vocab.json`), or the
+    /// expected `tokenizer.json` path when the folder has no tokenizer.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Token ids of `text`, with the special tokens the tokenizer adds.
     ///
     /// # Errors

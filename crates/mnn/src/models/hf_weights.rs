@@ -5,7 +5,7 @@
 //! `model.safetensors.index.json`, or a PyTorch pickle `pytorch_model.bin`,
 //! tried in that order.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
@@ -51,6 +51,26 @@ impl Weights {
             prefix: String::new(),
             source: dir.to_path_buf(),
         })
+    }
+
+    /// Wraps tensors made in memory (the untrained weights of
+    /// [`super::init`]), named as a checkpoint in `source` names them.
+    pub fn from_tensors(tensors: HashMap<String, Tensor>, source: &Path) -> Self {
+        Self {
+            tensors,
+            prefix: String::new(),
+            source: source.to_path_buf(),
+        }
+    }
+
+    /// Returns the full name and shape of every floating-point tensor, sorted
+    /// by name. Integer buffers (BERT's `position_ids`) are left out.
+    pub fn float_shapes(&self) -> BTreeMap<String, Vec<usize>> {
+        self.tensors
+            .iter()
+            .filter(|(_, tensor)| tensor.dtype().is_float())
+            .map(|(name, tensor)| (name.clone(), tensor.dims().to_vec()))
+            .collect()
     }
 
     /// Chooses the first of `prefixes` under which `probe` exists, so that

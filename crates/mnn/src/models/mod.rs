@@ -8,6 +8,7 @@
 //! output of the final norm where the architecture has one.
 
 pub mod bert;
+pub mod describe;
 pub mod gguf_dequant;
 pub mod gguf_llama;
 pub mod gguf_reader;
@@ -16,8 +17,13 @@ pub mod gpt2;
 pub mod gpt_neox;
 pub mod hf_config;
 pub mod hf_layers;
+pub mod hf_stack;
 pub mod hf_tokenizer;
 pub mod hf_weights;
+pub mod init;
+pub mod model_tokenizer;
+pub mod tokenizer_facts;
+pub mod weight_headers;
 
 use std::path::{Path, PathBuf};
 

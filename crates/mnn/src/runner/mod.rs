@@ -7,12 +7,14 @@
 //! forward failure is `skipped` with the error message. None of them enters
 //! the means.
 
+mod diff_erank;
 mod summary;
 
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+pub use diff_erank::{DiffLayerRow, DiffSample, summarize_diff};
 pub use summary::{CountedMetric, LayerRow, summarize};
 
 use crate::io::texts::TextRow;

@@ -128,13 +128,21 @@ impl Accumulator {
     }
 }
 
+/// Returns the key that sorts layer labels in numeric order with `final`
+/// last.
+pub(crate) fn layer_sort_key(layer: &str) -> (usize, String) {
+    (
+        layer.parse::<usize>().unwrap_or(usize::MAX),
+        layer.to_string(),
+    )
+}
+
 /// Summarises records per layer, layers in numeric order with `final` last.
 /// `counted` picks the metric whose counts fill `n_scored` and `n_nan`.
 pub fn summarize(records: &[SampleRecord], counted: CountedMetric) -> Vec<LayerRow> {
     let mut layers: BTreeMap<(usize, String), Accumulator> = BTreeMap::new();
     for record in records {
-        let order = record.layer.parse::<usize>().unwrap_or(usize::MAX);
-        let accumulator = layers.entry((order, record.layer.clone())).or_default();
+        let accumulator = layers.entry(layer_sort_key(&record.layer)).or_default();
         accumulator.row.layer = record.layer.clone();
         accumulator.push(record);
     }
