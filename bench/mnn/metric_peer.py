@@ -7,7 +7,9 @@ scale rows to unit length (Z), then
   me-svd-uv  the same with the singular vectors, which is what the reference's
            default `torch.svd(A / trace(A))` call computes;
   me-eigh  eigvalsh of A (d x d);
-  me-gram  eigvalsh of Z Z^T / N (N x N).
+  me-gram  eigvalsh of Z Z^T / N (N x N);
+  read     the sum of the float32 matrix, one streaming pass over the input
+           (numpy only).
 The entropy ops report H in nats, the mnn op reports MNN, as `mnn bench` does.
 Every op includes the preprocessing from the float32 file, like ours.
 
@@ -76,7 +78,12 @@ def np_me_gram(r):
     return entropy(np.linalg.eigvalsh(g) / np.trace(g))
 
 
+def np_read(r):
+    return float(r.sum())
+
+
 NUMPY_OPS = {
+    "read": np_read,
     "mnn": np_mnn,
     "me-svd": np_me_svd,
     "me-svd-uv": np_me_svd_uv,
@@ -154,6 +161,10 @@ def main():
     parser.add_argument("--torch", action="store_true")
     args = parser.parse_args()
 
+    unknown = [op for op in args.ops.split(",") if op not in NUMPY_OPS]
+    if unknown:
+        parser.error(f"unknown --ops {unknown}: use {','.join(NUMPY_OPS)}")
+
     impls = {"numpy": NUMPY_OPS}
     if args.torch:
         impls["torch-f64"] = torch_ops("f64")
@@ -167,6 +178,8 @@ def main():
         runs = args.large_runs if args.large_runs and n * d > 2**20 else args.runs
         for impl, ops in impls.items():
             for op in args.ops.split(","):
+                if op not in ops:  # numpy-only ops have no torch version
+                    continue
                 if op in ("me-svd", "me-svd-uv", "me-eigh") and d > args.max_dense_d:
                     continue
                 value, median_ms, min_ms = time_op(ops[op], r, runs)

@@ -2,7 +2,8 @@
 
 Usage: python table.py [--peers numpy,torch-f64] RESULTS.jsonl [MORE.jsonl ...]
 Rows are shapes; columns are the median milliseconds of each (impl, op), then
-the ratios peer/ours for each peer (default numpy) and op, our
+the ratios peer/ours for each peer (default numpy) and op, our mnn/read
+(the MNN time in units of one streaming read of the matrix), our
 me-svd/me-auto, and the first peer's me-svd-uv (the reference's SVD call,
 with singular vectors) over our me-auto. Our me-auto stands in for me-gram
 when that was not run and N <= d (the same route).
@@ -11,7 +12,7 @@ when that was not run and N <= d (the same route).
 import json
 import sys
 
-OPS = ["mnn", "me-auto", "me-gram", "me-eigh", "me-svd", "me-svd-uv"]
+OPS = ["read", "mnn", "me-auto", "me-gram", "me-eigh", "me-svd", "me-svd-uv"]
 
 
 def main():
@@ -34,7 +35,7 @@ def main():
     ratio_columns = [(peer, op) for peer in peers for op in OPS if op not in ("me-auto", "me-svd-uv")
                      and any(k[:2] == (peer, op) for k in records)]
     header += [f"{peer}/ours {op}" for peer, op in ratio_columns]
-    header += ["ours svd/auto", f"{peers[0]} svd-uv/ours auto"]
+    header += ["ours mnn/read", "ours svd/auto", f"{peers[0]} svd-uv/ours auto"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for n, d in shapes:
@@ -46,6 +47,8 @@ def main():
             ours = cell("mnn-rs", op) or (cell("mnn-rs", "me-auto") if op == "me-gram" and n <= d else None)
             theirs = cell(peer, op)
             row.append(f"{theirs / ours:.2f}" if ours and theirs else "–")
+        mnn, read = cell("mnn-rs", "mnn"), cell("mnn-rs", "read")
+        row.append(f"{mnn / read:.2f}" if mnn and read else "–")
         svd, auto = cell("mnn-rs", "me-svd"), cell("mnn-rs", "me-auto")
         row.append(f"{svd / auto:.1f}" if svd and auto else "–")
         reference = cell(peers[0], "me-svd-uv")
