@@ -177,14 +177,21 @@ pub fn row_pass<T: Widen>(rows: &[T], n_rows: usize, n_cols: usize) -> Result<Ro
                 && is_zero_centred_row(sq_norm, scaled_sq_norm(row, scale)))
     };
 
+    // Blocks of ROW_BLOCK rows go through the block kernels, one block
+    // behind: the sweep that adds block b to the column sums also computes
+    // the norms of block b + 1.
     let blocks = rows.chunks_exact(ROW_BLOCK * n_cols);
     let last_rows = blocks.remainder();
-    for block in blocks {
-        let block_rows: [&[T]; ROW_BLOCK] =
-            std::array::from_fn(|r| &block[r * n_cols..(r + 1) * n_cols]);
-        let sq_norms = T::centred_sq_norms(&block_rows, scale, &means);
+    let blocks: Vec<[&[T]; ROW_BLOCK]> = blocks
+        .map(|block| std::array::from_fn(|r| &block[r * n_cols..(r + 1) * n_cols]))
+        .collect();
+    let mut sq_norms = match blocks.first() {
+        Some(first) => T::centred_sq_norms(first, scale, &means),
+        None => [0.0; ROW_BLOCK],
+    };
+    for (b, block) in blocks.iter().enumerate() {
         let mut inv_sq_norms = [0.0; ROW_BLOCK];
-        for ((row, sq_norm), inv) in block_rows.iter().zip(sq_norms).zip(&mut inv_sq_norms) {
+        for ((row, sq_norm), inv) in block.iter().zip(sq_norms).zip(&mut inv_sq_norms) {
             if is_zero(row, sq_norm) {
                 row_sq_norms.push(0.0);
                 zero_rows += 1;
@@ -193,7 +200,15 @@ pub fn row_pass<T: Widen>(rows: &[T], n_rows: usize, n_cols: usize) -> Result<Ro
                 *inv = 1.0 / sq_norm;
             }
         }
-        T::add_normalized_squares_block(&block_rows, scale, &means, inv_sq_norms, &mut col_sq_sums);
+
+        let sums = &mut col_sq_sums;
+        sq_norms = match blocks.get(b + 1) {
+            Some(next) => T::add_block_then_norms(block, inv_sq_norms, next, scale, &means, sums),
+            None => {
+                T::add_normalized_squares_block(block, scale, &means, inv_sq_norms, sums);
+                [0.0; ROW_BLOCK]
+            }
+        };
     }
 
     for row in last_rows.chunks_exact(n_cols) {

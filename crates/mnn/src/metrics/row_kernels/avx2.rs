@@ -223,3 +223,77 @@ pub fn add_normalized_squares_block(
         );
     }
 }
+
+/// Adds the normalised squares of the `previous` block to `sums` and returns
+/// the centred squared norms of the `next` block, in one sweep over the
+/// columns. The additions to `sums` happen in the same order as in
+/// [`add_normalized_squares_block`], and the norms equal those of
+/// [`centred_sq_norms`]. The arithmetic on the previous block, whose rows
+/// are in cache, overlaps the loads of the next block from memory.
+#[target_feature(enable = "avx2")]
+pub fn add_block_then_norms(
+    previous: &[&[f32]; ROW_BLOCK],
+    inv_sq_norms: [f64; ROW_BLOCK],
+    next: &[&[f32]; ROW_BLOCK],
+    means: &[f64],
+    sums: &mut [f64],
+) -> [f64; ROW_BLOCK] {
+    let n_cols = next[0].len();
+    let all_rows = previous.iter().chain(next);
+    assert!(
+        all_rows.clone().all(|row| row.len() == n_cols),
+        "rows of equal length"
+    );
+    assert!(means.len() >= n_cols, "one mean per column");
+    assert!(sums.len() >= n_cols, "one sum per column");
+    let full = n_cols / LANES * LANES;
+    let inv_v = inv_sq_norms.map(|inv| _mm256_set1_pd(inv));
+    let mut lanes_low = [_mm256_setzero_pd(); ROW_BLOCK];
+    let mut lanes_high = [_mm256_setzero_pd(); ROW_BLOCK];
+    for k in (0..full).step_by(LANES) {
+        // SAFETY: k + 8 <= full <= n_cols <= means.len(), sums.len(), and
+        // every row has n_cols entries.
+        unsafe {
+            let mut sum_low = _mm256_loadu_pd(sums.as_ptr().add(k));
+            let mut sum_high = _mm256_loadu_pd(sums.as_ptr().add(k + 4));
+            for (row, inv) in previous.iter().zip(&inv_v) {
+                let (low, high) = load_widened(row, k);
+                let c_low = centre(low, means, k);
+                let c_high = centre(high, means, k + 4);
+                sum_low = _mm256_add_pd(sum_low, _mm256_mul_pd(_mm256_mul_pd(c_low, c_low), *inv));
+                sum_high =
+                    _mm256_add_pd(sum_high, _mm256_mul_pd(_mm256_mul_pd(c_high, c_high), *inv));
+            }
+            _mm256_storeu_pd(sums.as_mut_ptr().add(k), sum_low);
+            _mm256_storeu_pd(sums.as_mut_ptr().add(k + 4), sum_high);
+
+            for (r, row) in next.iter().enumerate() {
+                let (low, high) = load_widened(row, k);
+                let c_low = centre(low, means, k);
+                let c_high = centre(high, means, k + 4);
+                lanes_low[r] = _mm256_add_pd(lanes_low[r], _mm256_mul_pd(c_low, c_low));
+                lanes_high[r] = _mm256_add_pd(lanes_high[r], _mm256_mul_pd(c_high, c_high));
+            }
+        }
+    }
+
+    for (row, inv_sq_norm) in previous.iter().zip(inv_sq_norms) {
+        portable::add_normalized_squares(
+            &row[full..],
+            1.0,
+            &means[full..],
+            inv_sq_norm,
+            &mut sums[full..],
+        );
+    }
+    std::array::from_fn(|r| {
+        let mut lanes = [0.0f64; LANES];
+        // SAFETY: `lanes` holds 8 f64, two stores of 4.
+        unsafe {
+            _mm256_storeu_pd(lanes.as_mut_ptr(), lanes_low[r]);
+            _mm256_storeu_pd(lanes.as_mut_ptr().add(4), lanes_high[r]);
+        }
+        let total = join_lanes(&lanes);
+        portable::finish_sq_norm(total, &next[r][full..], 1.0, &means[full..])
+    })
+}

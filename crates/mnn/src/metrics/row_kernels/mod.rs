@@ -88,6 +88,21 @@ pub trait Widen: Copy + Send + Sync {
             Self::add_normalized_squares(row, scale, means, inv_sq_norm, sums);
         }
     }
+
+    /// Runs [`Widen::add_normalized_squares_block`] on `previous`, then
+    /// returns [`Widen::centred_sq_norms`] of `next`. Implementations may
+    /// interleave the two in one sweep, with the same results.
+    fn add_block_then_norms(
+        previous: &[&[Self]; ROW_BLOCK],
+        inv_sq_norms: [f64; ROW_BLOCK],
+        next: &[&[Self]; ROW_BLOCK],
+        scale: f64,
+        means: &[f64],
+        sums: &mut [f64],
+    ) -> [f64; ROW_BLOCK] {
+        Self::add_normalized_squares_block(previous, scale, means, inv_sq_norms, sums);
+        Self::centred_sq_norms(next, scale, means)
+    }
 }
 
 impl Widen for f32 {
@@ -156,6 +171,27 @@ impl Widen for f32 {
         for (row, inv_sq_norm) in rows.iter().zip(inv_sq_norms) {
             portable::add_normalized_squares(row, scale, means, inv_sq_norm, sums);
         }
+    }
+
+    fn add_block_then_norms(
+        previous: &[&[f32]; ROW_BLOCK],
+        inv_sq_norms: [f64; ROW_BLOCK],
+        next: &[&[f32]; ROW_BLOCK],
+        scale: f64,
+        means: &[f64],
+        sums: &mut [f64],
+    ) -> [f64; ROW_BLOCK] {
+        #[cfg(target_arch = "x86_64")]
+        if scale == 1.0 && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, as checked on the line above.
+            return unsafe {
+                avx2::add_block_then_norms(previous, inv_sq_norms, next, means, sums)
+            };
+        }
+        for (row, inv_sq_norm) in previous.iter().zip(inv_sq_norms) {
+            portable::add_normalized_squares(row, scale, means, inv_sq_norm, sums);
+        }
+        next.map(|row| portable::centred_sq_norm(row, scale, means))
     }
 }
 
@@ -298,6 +334,30 @@ mod tests {
             assert_eq!(norm.to_bits(), reference.to_bits());
         }
         assert_eq!(sums, expected);
+    }
+
+    #[test]
+    fn fused_block_step_matches_separate_steps() {
+        let n_cols = 1029;
+        let rows = awkward_rows(2 * ROW_BLOCK, n_cols);
+        let block = |b: usize| -> [&[f32]; ROW_BLOCK] {
+            std::array::from_fn(|r| &rows[(b * ROW_BLOCK + r) * n_cols..][..n_cols])
+        };
+        let means: Vec<f64> = (0..n_cols).map(|j| 0.003 * j as f64 - 1.0).collect();
+        let inv = [0.5, 0.25, 0.0, 4.0];
+        let mut sums = vec![0.75; n_cols];
+        let mut expected = vec![0.75; n_cols];
+
+        let norms = f32::add_block_then_norms(&block(0), inv, &block(1), 1.0, &means, &mut sums);
+        for (row, inv_sq_norm) in block(0).iter().zip(inv) {
+            portable::add_normalized_squares(row, 1.0, &means, inv_sq_norm, &mut expected);
+        }
+
+        assert_eq!(sums, expected);
+        for (norm, row) in norms.iter().zip(&block(1)) {
+            let reference = portable::centred_sq_norm(row, 1.0, &means);
+            assert_eq!(norm.to_bits(), reference.to_bits());
+        }
     }
 
     #[test]
