@@ -47,6 +47,10 @@ pub struct Timing {
     pub d: usize,
     pub threads: usize,
     pub repeat: usize,
+    /// Seed of the random matrix, when the caller drew it with
+    /// [`standard_normal_f32`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     pub median_ms: f64,
     pub min_ms: f64,
     /// MNN, or H in nats for the entropy routes.
@@ -133,6 +137,7 @@ pub fn time_operation(
         d: n_cols,
         threads: 1,
         repeat: times_ms.len(),
+        seed: None,
         median_ms: median(&times_ms),
         min_ms: times_ms[0],
         value,

@@ -51,7 +51,8 @@ pub struct Scores {
     pub d: usize,
     /// Number of column norms summed.
     pub top_d: usize,
-    /// Rows whose centred values are all zero (dropped under `skip`).
+    /// Zero rows found (all centred values zero up to rounding). `skip` drops
+    /// them; under `nan` any zero row makes the status `degenerate`.
     pub dropped_rows: usize,
     /// Sum of the `top_d` largest column norms of Z.
     pub mnn_raw: f64,

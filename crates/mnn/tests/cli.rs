@@ -236,6 +236,13 @@ fn bench_emits_npy_and_resumes() {
     assert!(second.status.success(), "{}", stderr(&second));
     assert!(second.stdout.is_empty(), "finished pairs are skipped");
     assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 2);
+
+    let mut other_seed = args.to_vec();
+    other_seed.extend(["--seed", "9"]);
+    let third = mnn(&other_seed);
+    assert!(third.status.success(), "{}", stderr(&third));
+    assert_eq!(String::from_utf8_lossy(&third.stdout).lines().count(), 2);
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 4);
 }
 
 #[test]

@@ -30,7 +30,7 @@ fn extreme_scales_match_unscaled() {
 #[test]
 fn single_huge_cell_is_scored() {
     let (n, d) = (10, 4);
-    for value in [1.0, 1e200, 1e308, f64::MAX] {
+    for value in [1.0, 1e200, 1e308, f64::MAX, 1e-300, 1e-310, 5e-324] {
         let mut rows = vec![0.0; n * d];
         rows[5] = value;
         let scores = score_all(&rows, n, d, EntropyMethod::Auto, ZeroRows::Skip, None);

@@ -1,7 +1,8 @@
 //! `mnn bench metrics`: time the metric step on seeded random f32 matrices.
 //!
 //! Each finished (operation, shape) pair is appended to `--out` as one JSON
-//! line, and a rerun skips the pairs already there, so an interrupted sweep
+//! line with its seed and repeat count, and a rerun with the same seed and
+//! repeat count skips the pairs already there, so an interrupted sweep
 //! resumes without losing finished work.
 
 use std::collections::HashSet;
@@ -49,7 +50,8 @@ pub struct MetricsArgs {
     /// Seed of the random matrices (ChaCha8, standard normal).
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// JSON-lines file that finished timings are appended to; existing pairs are skipped.
+    /// JSON-lines file that finished timings are appended to; pairs already
+    /// there with the same --seed and --repeat are skipped.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Print JSON lines instead of a table.
@@ -101,12 +103,14 @@ fn run_metrics(args: &MetricsArgs) -> Result<()> {
             emit(dir, args.out.as_deref(), &rows, (n, d), args.seed)?;
         }
         for &op in &ops {
-            if skip(op, d, args.max_dense_d) || done.contains(&(op.label().to_string(), n, d)) {
+            let key = (op.label().to_string(), n, d, args.seed, args.repeat);
+            if skip(op, d, args.max_dense_d) || done.contains(&key) {
                 tracing::info!(op = op.label(), n, d, "skipped");
                 continue;
             }
             tracing::info!(op = op.label(), n, d, repeat = args.repeat, "timing");
-            let timing = time_operation(&rows, n, d, op, args.repeat)?;
+            let mut timing = time_operation(&rows, n, d, op, args.repeat)?;
+            timing.seed = Some(args.seed);
             record(&timing, args.out.as_deref())?;
             print_timing(&mut out, &timing, args.json)?;
         }
@@ -132,7 +136,7 @@ fn check_output(path: &Path) -> Result<()> {
 
 fn parse_shape(text: &str) -> Result<(usize, usize)> {
     let parsed = text
-        .split_once('x')
+        .split_once(['x', '×'])
         .and_then(|(n, d)| Some((n.trim().parse().ok()?, d.trim().parse().ok()?)));
     match parsed {
         Some((n, d)) if n >= 2 && d >= 1 => Ok((n, d)),
@@ -164,15 +168,25 @@ fn skip(op: Operation, d: usize, max_dense_d: usize) -> bool {
     dense && d > max_dense_d
 }
 
-/// Reads the (op, n, d) triples already recorded in `path`.
-fn finished_pairs(path: Option<&Path>) -> Result<HashSet<(String, usize, usize)>> {
+/// A finished timing: op, N, d, seed and repeat count.
+type TimingKey = (String, usize, usize, u64, usize);
+
+/// Reads the keys of the timings already recorded in `path`. Lines without
+/// a seed (written before the seed was recorded) match no key.
+fn finished_pairs(path: Option<&Path>) -> Result<HashSet<TimingKey>> {
     let Some(path) = path else {
         return Ok(HashSet::new());
     };
     if !path.exists() {
         return Ok(HashSet::new());
     }
-    let (records, _torn): (Vec<serde_json::Value>, usize) = datasets::jsonl::read_lines(path)?;
+    let (records, _torn): (Vec<serde_json::Value>, usize) = datasets::jsonl::read_lines(path)
+        .with_context(|| {
+            format!(
+                "cannot read the finished timings in {}; delete the invalid line or choose another --out file",
+                path.display()
+            )
+        })?;
     Ok(records
         .iter()
         .filter(|record| record["impl"] == "mnn-rs")
@@ -181,6 +195,8 @@ fn finished_pairs(path: Option<&Path>) -> Result<HashSet<(String, usize, usize)>
                 record["op"].as_str()?.to_string(),
                 record["n"].as_u64()? as usize,
                 record["d"].as_u64()? as usize,
+                record["seed"].as_u64()?,
+                record["repeat"].as_u64()? as usize,
             ))
         })
         .collect())

@@ -17,7 +17,8 @@ pub enum MetricName {
     Mnn,
     /// Matrix Entropy, H and erank.
     Me,
-    /// Exact nuclear norm of Z from a full SVD (slow; for validation).
+    /// Exact nuclear norm of Z, the sum of its singular values, not divided by
+    /// N (from a full SVD, so slow; for validation).
     Nuclear,
 }
 

@@ -41,7 +41,8 @@ const SAFE_MAX_ABS: f64 = 1.0e120;
 
 /// Chooses the power of two 2^k applied to every entry, given the largest
 /// |entry|: 1.0 inside the safe range, otherwise the factor that maps
-/// `max_abs` into [1, 2).
+/// `max_abs` into [1, 2), or for subnormal `max_abs` below 2^-1023 the
+/// largest finite power of two, 2^1023, which maps it into [2^-51, 1).
 fn power_of_two_scale(max_abs: f64) -> f64 {
     if max_abs == 0.0 || (1.0 / SAFE_MAX_ABS..=SAFE_MAX_ABS).contains(&max_abs) {
         return 1.0;
@@ -49,8 +50,9 @@ fn power_of_two_scale(max_abs: f64) -> f64 {
 
     // log2 of a finite positive f64 lies in [-1074, 1024), and its floor is
     // exact for powers of two, so max_abs · 2^-floor(log2 max_abs) ∈ [1, 2).
+    // The factor itself must stay finite, hence the cap at 2^1023.
     let exponent = max_abs.log2().floor() as i32;
-    power_of_two(-exponent)
+    power_of_two((-exponent).min(f64::MAX_EXP - 1))
 }
 
 /// 2^k for k in [-1100, 1100], split in two factors so that neither
