@@ -382,3 +382,26 @@ fn matrix_two_rows_me_is_positive_zero() {
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(!text.contains("-0.0"), "{text}");
 }
+
+#[test]
+fn bench_bad_arguments_exit_two() {
+    let cases: [&[&str]; 3] = [&["--shapes", "1x5"], &["--repeat", "0"], &["--ops", "foo"]];
+    for case in cases {
+        let mut args = vec!["bench", "metrics"];
+        args.extend_from_slice(case);
+
+        let output = mnn(&args);
+
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{case:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(case[1]),
+            "{case:?}: {}",
+            stderr(&output)
+        );
+    }
+}

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use mnn::EntropyMethod;
 use mnn::bench::{Operation, Timing, check_shape, standard_normal_f32, time_operation};
@@ -26,21 +26,23 @@ pub struct MetricsArgs {
     #[arg(
         long,
         value_delimiter = ',',
+        value_parser = parse_shape,
         default_value = "128x576,512x768,1024x2048,2048x4096"
     )]
-    shapes: Vec<String>,
+    shapes: Vec<(usize, usize)>,
     /// Timed runs per operation and shape, after one warm-up run.
-    #[arg(long, default_value_t = 7)]
-    repeat: usize,
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
     /// Operations, comma-separated: mnn, me-auto, me-gram, me-eigh, me-svd,
     /// and read (one streaming pass that sums the matrix, the floor for MNN's
     /// two passes).
     #[arg(
         long,
         value_delimiter = ',',
+        value_parser = parse_operation,
         default_value = "mnn,me-auto,me-gram,me-eigh,me-svd"
     )]
-    ops: Vec<String>,
+    ops: Vec<Operation>,
     /// Skip the d × d routes (me-eigh, me-svd) when d exceeds this size.
     #[arg(long, default_value_t = 4096)]
     max_dense_d: usize,
@@ -66,21 +68,10 @@ pub fn run(command: &BenchCommand) -> Result<()> {
 }
 
 fn run_metrics(args: &MetricsArgs) -> Result<()> {
-    let shapes = args
-        .shapes
-        .iter()
-        .map(|shape| parse_shape(shape))
-        .collect::<Result<Vec<_>>>()?;
-    let ops = args
-        .ops
-        .iter()
-        .map(|op| parse_operation(op))
-        .collect::<Result<Vec<_>>>()?;
-    if args.repeat == 0 {
-        bail!("invalid --repeat 0: use at least 1 timed run, such as 7");
-    }
-    for &(n, d) in &shapes {
-        for &op in &ops {
+    let (shapes, ops) = (&args.shapes, &args.ops);
+    let repeat = args.repeat as usize;
+    for &(n, d) in shapes {
+        for &op in ops {
             check_shape(n, d, op)?;
         }
     }
@@ -97,19 +88,19 @@ fn run_metrics(args: &MetricsArgs) -> Result<()> {
             "op", "n", "d", "median_ms", "min_ms", "value"
         )?;
     }
-    for &(n, d) in &shapes {
+    for &(n, d) in shapes {
         let rows = standard_normal_f32(n, d, args.seed)?;
         if let Some(dir) = &args.emit_npy {
             emit(dir, args.out.as_deref(), &rows, (n, d), args.seed)?;
         }
-        for &op in &ops {
-            let key = (op.label().to_string(), n, d, args.seed, args.repeat);
+        for &op in ops {
+            let key = (op.label().to_string(), n, d, args.seed, repeat);
             if skip(op, d, args.max_dense_d) || done.contains(&key) {
                 tracing::info!(op = op.label(), n, d, "skipped");
                 continue;
             }
-            tracing::info!(op = op.label(), n, d, repeat = args.repeat, "timing");
-            let mut timing = time_operation(&rows, n, d, op, args.repeat)?;
+            tracing::info!(op = op.label(), n, d, repeat, "timing");
+            let mut timing = time_operation(&rows, n, d, op, repeat)?;
             timing.seed = Some(args.seed);
             record(&timing, args.out.as_deref())?;
             print_timing(&mut out, &timing, args.json)?;
@@ -134,19 +125,20 @@ fn check_output(path: &Path) -> Result<()> {
         })
 }
 
-fn parse_shape(text: &str) -> Result<(usize, usize)> {
+/// Parses `NxD` (or `N×D`); clap reports an error as a usage error.
+fn parse_shape(text: &str) -> Result<(usize, usize), String> {
     let parsed = text
         .split_once(['x', '×'])
         .and_then(|(n, d)| Some((n.trim().parse().ok()?, d.trim().parse().ok()?)));
     match parsed {
         Some((n, d)) if n >= 2 && d >= 1 => Ok((n, d)),
-        _ => bail!(
+        _ => Err(format!(
             "invalid shape {text:?}: use N×d as two integers joined by x, with N ≥ 2, such as 512x768"
-        ),
+        )),
     }
 }
 
-fn parse_operation(text: &str) -> Result<Operation> {
+fn parse_operation(text: &str) -> Result<Operation, String> {
     Ok(match text.trim() {
         "mnn" => Operation::Mnn,
         "me-auto" => Operation::Entropy(EntropyMethod::Auto),
@@ -155,7 +147,9 @@ fn parse_operation(text: &str) -> Result<Operation> {
         "me-svd" => Operation::Entropy(EntropyMethod::Svd),
         "read" => Operation::Read,
         other => {
-            bail!("invalid operation {other:?}: use mnn, me-auto, me-gram, me-eigh, me-svd or read")
+            return Err(format!(
+                "invalid operation {other:?}: use mnn, me-auto, me-gram, me-eigh, me-svd or read"
+            ));
         }
     })
 }

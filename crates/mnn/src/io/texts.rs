@@ -24,9 +24,20 @@ pub struct TextRow {
 /// naming the line number (1-based) and the keys found when a line is not a
 /// JSON object or its `field` is missing or not a string.
 pub fn read_texts(path: &Path, field: &str) -> Result<Vec<TextRow>, Error> {
-    let content = std::fs::read_to_string(path).map_err(|error| Error::Read {
+    let bytes = std::fs::read(path).map_err(|error| Error::Read {
         path: path.to_path_buf(),
         error,
+    })?;
+    let content = String::from_utf8(bytes).map_err(|error| {
+        let offset = error.utf8_error().valid_up_to();
+        let line = error.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+        Error::InvalidParam {
+            name: "input",
+            value: format!("{} line {line}", path.display()),
+            fix: format!(
+                "the file is not valid UTF-8 (first invalid byte at offset {offset}); convert it to UTF-8, for example with `iconv -f latin1 -t utf-8`"
+            ),
+        }
     })?;
     let content = content.strip_prefix('\u{feff}').unwrap_or(&content);
     let mut rows = Vec::new();
@@ -78,6 +89,18 @@ mod tests {
         let path = dir.path().join("texts.jsonl");
         std::fs::write(&path, content).unwrap();
         (dir, path)
+    }
+
+    #[test]
+    fn latin1_file_names_the_encoding() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latin1.jsonl");
+        std::fs::write(&path, b"{\"output\": \"ok\"}\n{\"output\": \"caf\xe9\"}\n").unwrap();
+
+        let message = read_texts(&path, "output").unwrap_err().to_string();
+
+        assert!(message.contains("line 2"), "{message}");
+        assert!(message.contains("not valid UTF-8"), "{message}");
     }
 
     #[test]
