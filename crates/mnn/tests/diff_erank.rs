@@ -253,11 +253,28 @@ fn resume_completes_partial_run() {
     let texts = write_texts(root.path());
     let (full, partial) = (root.path().join("full"), root.path().join("partial"));
     let rows_full = diff_erank(&model, "random", &texts, &full, &[]);
-    diff_erank(&model, "random", &texts, &partial, &["--limit", "3"]);
+    diff_erank(&model, "random", &texts, &partial, &[]);
+    keep_samples_below(&partial, 3);
     let rows_resumed = diff_erank(&model, "random", &texts, &partial, &["--resume"]);
 
     assert_eq!(rows_resumed[0]["n_samples"], 6);
     assert_eq!(rows_resumed[0]["diff"], rows_full[0]["diff"]);
+}
+
+/// Keeps the lines of samples.jsonl whose index is below `n`, as an
+/// interrupted run leaves them.
+fn keep_samples_below(out: &Path, n: u64) {
+    let path = out.join("samples.jsonl");
+    let kept: Vec<String> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|line| {
+            let record: serde_json::Value = serde_json::from_str(line).unwrap();
+            record["index"].as_u64().unwrap() < n
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(&path, kept.concat()).unwrap();
 }
 
 #[test]
@@ -272,10 +289,14 @@ fn mismatched_untrained_rejected() {
     let message = stderr(&output);
     assert!(message.contains("invalid --untrained"), "{message}");
     assert!(
-        message.contains("gpt-neox with d = 32 and 2 layers"),
+        message.contains("gpt-neox with d = 32, 2 layers and a vocabulary of 96 tokens"),
         "{message}"
     );
     assert!(!out.join("samples.jsonl").exists());
+    assert!(
+        !out.exists(),
+        "the empty --out folder of the failed run is left"
+    );
 }
 
 #[test]
@@ -380,4 +401,208 @@ fn minilm_diff_erank_finite() {
     let row = real_diff(&model);
     assert_eq!(row["n_scored"], 5);
     check_erank_range(&row);
+}
+
+/// Runs `score --json` with the tiny model on the `text` field of `texts`.
+fn run_score(model: &Path, texts: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "score",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        texts.to_str().unwrap(),
+        "--field",
+        "text",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    mnn(&args)
+}
+
+fn final_row(output: &Output) -> serde_json::Value {
+    assert!(output.status.success(), "stderr: {}", stderr(output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    json.as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["layer"] == "final")
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn score_resume_ignores_repeated_and_foreign_lines() {
+    let root = tempfile::tempdir().unwrap();
+    let model = tiny_model(root.path(), "gpt2-a");
+    let texts = write_texts(root.path());
+    let out = root.path().join("run");
+    let full = final_row(&run_score(&model, &texts, &out, &["--limit", "4"]));
+
+    let path = out.join("samples.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let first = text.lines().next().unwrap().to_string();
+    let mut foreign: serde_json::Value = serde_json::from_str(&first).unwrap();
+    foreign["index"] = 5.into();
+    foreign["mnn"] = 1000.0.into();
+    std::fs::write(&path, format!("{text}{first}\n{foreign}\n")).unwrap();
+    let output = run_score(&model, &texts, &out, &["--limit", "4", "--resume"]);
+    let resumed = final_row(&output);
+
+    assert_eq!(resumed["n_samples"], 4);
+    assert_eq!(resumed["mnn_mean"], full["mnn_mean"]);
+    let message = stderr(&output);
+    assert!(message.contains("duplicated=1"), "{message}");
+    assert!(message.contains("outside_selection=1"), "{message}");
+    let rewritten = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(rewritten.lines().count(), text.lines().count());
+}
+
+#[test]
+fn score_resume_rejects_changed_data() {
+    let root = tempfile::tempdir().unwrap();
+    let model = tiny_model(root.path(), "gpt2-a");
+    let texts = write_texts(root.path());
+    let out = root.path().join("run");
+    final_row(&run_score(&model, &texts, &out, &[]));
+    let before = std::fs::read_to_string(out.join("run.json")).unwrap();
+    std::fs::write(&texts, "{\"text\": \"the a of\"}\n").unwrap();
+
+    let output = run_score(&model, &texts, &out, &["--resume"]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    let run: serde_json::Value = serde_json::from_str(&before).unwrap();
+    let recorded = run["data"]["sha256"].as_str().unwrap();
+    assert!(message.contains(recorded), "{message}");
+    assert!(message.contains("--force"), "{message}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("run.json")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn score_resume_names_changed_options() {
+    let root = tempfile::tempdir().unwrap();
+    let model = tiny_model(root.path(), "gpt2-a");
+    let texts = write_texts(root.path());
+    let out = root.path().join("run");
+    final_row(&run_score(&model, &texts, &out, &["--sample", "3"]));
+
+    let cases: [(&[&str], &str); 4] = [
+        (&["--sample", "3", "--seed", "1"], "--seed"),
+        (&["--sample", "4"], "--sample"),
+        (&["--sample", "3", "--max-tokens", "8"], "--max-tokens"),
+        (&["--sample", "3", "--metrics", "mnn"], "--metrics"),
+    ];
+    for (extra, option) in cases {
+        let mut args = extra.to_vec();
+        args.push("--resume");
+        let output = run_score(&model, &texts, &out, &args);
+        assert_eq!(output.status.code(), Some(1), "{extra:?}");
+        let message = stderr(&output);
+        assert!(message.contains(option), "{extra:?}: {message}");
+    }
+    let same_arch = &["--sample", "3", "--arch", "gpt2", "--resume"];
+    assert_eq!(
+        final_row(&run_score(&model, &texts, &out, same_arch))["n_samples"],
+        3
+    );
+}
+
+#[test]
+fn score_resume_without_run_json_rejected() {
+    let root = tempfile::tempdir().unwrap();
+    let model = tiny_model(root.path(), "gpt2-a");
+    let texts = write_texts(root.path());
+    let out = root.path().join("run");
+    std::fs::create_dir_all(&out).unwrap();
+    let output = run_score(&model, &texts, &out, &["--resume"]);
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("no run.json"), "{message}");
+    assert!(message.contains("--force"), "{message}");
+}
+
+#[test]
+fn score_usage_errors_exit_two() {
+    let root = tempfile::tempdir().unwrap();
+    let model = tiny_model(root.path(), "gpt2-a");
+    let texts = write_texts(root.path());
+    let (model, texts) = (model.to_str().unwrap(), texts.to_str().unwrap());
+    let base = [
+        "score", "--model", model, "--input", texts, "--field", "text",
+    ];
+    for extra in [&["--sample", "0"][..], &["--resume"], &["--force"]] {
+        let output = mnn(&[&base[..], extra].concat());
+        assert_eq!(output.status.code(), Some(2), "{extra:?}");
+    }
+}
+
+#[test]
+fn score_failure_removes_created_out() {
+    let root = tempfile::tempdir().unwrap();
+    let texts = write_texts(root.path());
+    let out = root.path().join("run");
+    let missing = root.path().join("no-such-model");
+    let output = run_score(&missing, &texts, &out, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(!out.exists());
+}
+
+#[test]
+fn default_max_tokens_clamps_silently() {
+    let root = tempfile::tempdir().unwrap();
+    let model = tiny_model(root.path(), "gpt2-a");
+    let texts = write_texts(root.path());
+    let quiet = run_score(&model, &texts, &root.path().join("a"), &[]);
+    final_row(&quiet);
+    assert!(!stderr(&quiet).contains("above the model limit"));
+
+    let explicit = run_score(
+        &model,
+        &texts,
+        &root.path().join("b"),
+        &["--max-tokens", "4096"],
+    );
+    final_row(&explicit);
+    assert!(stderr(&explicit).contains("above the model limit"));
+}
+
+#[test]
+fn compare_with_failed_model_exits_one() {
+    let root = tempfile::tempdir().unwrap();
+    let model = tiny_model(root.path(), "gpt2-a");
+    let texts = write_texts(root.path());
+    let missing = root.path().join("no-such-model");
+    let output = mnn(&[
+        "compare",
+        "--model",
+        model.to_str().unwrap(),
+        "--model",
+        missing.to_str().unwrap(),
+        "--input",
+        texts.to_str().unwrap(),
+        "--field",
+        "text",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(table.contains("gpt2-a"), "{table}");
+    assert!(
+        stderr(&output).contains("1 of 2 models failed"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn score_help_lists_final_layer() {
+    let output = mnn(&["score", "--help"]);
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("final"), "{help}");
+    assert!(!help.contains("diff-erank"), "{help}");
+    let diff_help = mnn(&["diff-erank", "--help"]);
+    assert!(String::from_utf8_lossy(&diff_help.stdout).contains("untrained weights"));
 }

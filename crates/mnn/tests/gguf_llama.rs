@@ -537,7 +537,11 @@ fn score_command_records_and_resumes() {
         );
     };
 
-    score("3", &[]);
+    // An interrupted run: the first three samples finished.
+    score("4", &[]);
+    let full = std::fs::read_to_string(out.join("samples.jsonl")).unwrap();
+    let first_three: Vec<&str> = full.lines().take(3).collect();
+    std::fs::write(out.join("samples.jsonl"), first_three.join("\n") + "\n").unwrap();
     score("4", &["--resume"]);
     let samples = std::fs::read_to_string(out.join("samples.jsonl")).unwrap();
     assert_eq!(samples.lines().count(), 4);
@@ -640,11 +644,9 @@ fn compare_continues_after_bad_model() {
         .arg(&input)
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("1 of 2 models failed"), "{stderr}");
     let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let error = rows[0]["error"].as_str().unwrap();
     assert!(error.contains("broken.gguf"), "{error}");
@@ -706,7 +708,7 @@ fn compare_fails_when_every_model_fails() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("all 2 models failed"), "{stderr}");
+    assert!(stderr.contains("2 of 2 models failed"), "{stderr}");
     let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(rows[0]["error"].as_str().unwrap().contains("broken.gguf"));
     let tokenizer_error = rows[1]["error"].as_str().unwrap();
@@ -805,16 +807,18 @@ fn score_rejects_bad_row_selection() {
     std::fs::write(&texts, "{\"output\": \"ab\"}\n").unwrap();
     let empty = dir.path().join("empty.jsonl");
     std::fs::write(&empty, "\n  \n").unwrap();
-    let cases: [(&Path, &[&str], &str); 3] = [
-        (&texts, &["--limit", "0"], "invalid --limit 0"),
-        (&empty, &[], "has no rows"),
+    let cases: [(&Path, &[&str], &str, i32); 4] = [
+        (&texts, &["--limit", "0"], "'--limit <K>'", 2),
+        (&texts, &["--sample", "0"], "'--sample <K>'", 2),
+        (&empty, &[], "has no rows", 1),
         (
             &texts,
             &["--metrics", "loss", "--layers", "all"],
             "invalid --layers all",
+            1,
         ),
     ];
-    for (input, extra, needle) in cases {
+    for (input, extra, needle, expected_code) in cases {
         // The model path does not exist, so each error must come before loading.
         let mut args: Vec<&std::ffi::OsStr> = vec![
             "score".as_ref(),
@@ -827,7 +831,7 @@ fn score_rejects_bad_row_selection() {
         ];
         args.extend(extra.iter().map(std::ffi::OsStr::new));
         let (code, stderr) = mnn_failure(&args);
-        assert_eq!(code, Some(1), "{needle}: {stderr}");
+        assert_eq!(code, Some(expected_code), "{needle}: {stderr}");
         assert!(stderr.contains(needle), "{needle}: {stderr}");
         assert!(!stderr.contains("missing.gguf"), "{needle}: {stderr}");
     }

@@ -2,7 +2,7 @@
 //! with MNN, ME, loss and perplexity of the `final` layer.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Result, bail};
@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::score::{
     ArchName, ScoreMetric, TextArgs, arch_of, dataset_name, metric_opts, score_rows, select_rows,
-    set_threads, weights_of,
+    set_threads, warn_if_clamped, weights_of,
 };
 
 #[derive(Args)]
@@ -46,7 +46,8 @@ struct CompareRow {
 ///
 /// # Errors
 ///
-/// Invalid text options, a failed write, or every model failing to load.
+/// Invalid text options, a failed write, or any model failing to load
+/// (after the table is printed).
 pub fn run(args: &CompareArgs) -> Result<()> {
     set_threads(args.texts.threads);
     let selected = [ScoreMetric::Mnn, ScoreMetric::Me, ScoreMetric::Loss];
@@ -85,10 +86,11 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         };
         row.load_s = start.elapsed().as_secs_f64();
         row.arch = Some(model.arch().name().to_string());
+        warn_if_clamped(args.texts.max_tokens, model.max_positions());
         let params = ScoreParams {
-            max_tokens: args.texts.max_tokens,
+            max_tokens: args.texts.max_tokens(),
             all_layers: false,
-            loss: model.arch().is_causal(),
+            loss: model.has_loss(),
         };
         let records = score_rows(model.as_mut(), metrics, params, &row_refs, None)?;
         row.summary = summarize(&records, CountedMetric::Mnn)
@@ -97,14 +99,43 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         table.push(row);
     }
     print_table(&table, args.texts.json)?;
+    warn_if_counts_differ(&table);
 
-    if table.iter().all(|row| row.error.is_some()) {
+    let failed = table.iter().filter(|row| row.error.is_some()).count();
+    if failed > 0 {
         bail!(
-            "all {} models failed to load; fix the errors above",
+            "{failed} of {} models failed; fix the errors above",
             table.len()
         );
     }
     Ok(())
+}
+
+/// Logs one warning when the models scored different numbers of texts (a
+/// model with a shorter position limit may skip or truncate texts), because
+/// their means are then over different texts.
+fn warn_if_counts_differ(table: &[CompareRow]) {
+    let counts: Vec<(String, usize)> = table
+        .iter()
+        .filter_map(|row| {
+            Some((
+                display_name(Path::new(&row.model)),
+                row.summary.as_ref()?.n_scored,
+            ))
+        })
+        .collect();
+    let first = counts.first().map(|(_, count)| *count);
+    if counts.iter().all(|(_, count)| Some(*count) == first) {
+        return;
+    }
+    let listed: Vec<String> = counts
+        .iter()
+        .map(|(name, count)| format!("{name}={count}"))
+        .collect();
+    tracing::warn!(
+        counts = %listed.join(", "),
+        "the models scored different numbers of texts, so their means are over different texts"
+    );
 }
 
 /// Returns the file name of a model file, or `parent/folder` for a model

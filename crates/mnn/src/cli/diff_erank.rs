@@ -27,16 +27,20 @@ use mnn::runner::{DiffLayerRow, DiffSample, ScoreParams, Scorer, summarize_diff}
 use serde::Serialize;
 
 use super::score::{
-    ArchName, LayersName, ScoreMetric, TextArgs, arch_of, check_outputs_not_inputs, dataset_name,
-    format_cell, metric_opts, open_for_append, print_json, progress_bar, select_rows, set_threads,
-    weights_of,
+    ArchName, DEFAULT_MAX_TOKENS, LayersName, ScoreMetric, TextArgs, arch_of,
+    check_outputs_not_inputs, dataset_name, format_cell, metric_opts, open_for_append, print_json,
+    progress_bar, select_rows, set_threads, weights_of,
 };
 use super::score_out::{
-    cell, clear_old_run, csv_field, file_sha256, hash_json, prepare_out, run_record, write_csv,
+    OutRequest, RunConfig, cell, clear_old_run, csv_field, file_sha256, lock_out, prepare_out,
+    run_record, selection_config, set_resolved_arch, value_name, with_out_cleanup, write_csv,
     write_run_record,
 };
 
 #[derive(Args)]
+#[command(mut_arg("seed", |arg| arg.help(
+    "Seed of `--sample` and of the random untrained weights (`--untrained random`)",
+)))]
 pub struct DiffErankArgs {
     /// The trained model: a `.gguf` file, or a folder with config.json,
     /// weights and a tokenizer.
@@ -51,7 +55,7 @@ pub struct DiffErankArgs {
     pub untrained: String,
     #[command(flatten)]
     pub texts: TextArgs,
-    /// Layers to score.
+    /// Layers to score: `last` (alias `final`) or `all`.
     #[arg(long, value_enum, default_value = "last")]
     pub layers: LayersName,
     /// Output folder for run.json, samples.jsonl and summary.csv.
@@ -102,7 +106,13 @@ pub struct DiffSummaryLine {
     pub threads: usize,
 }
 
+/// Runs `mnn diff-erank`, removing an `--out` folder that this run created
+/// when it fails before writing anything.
 pub fn run(args: &DiffErankArgs) -> Result<()> {
+    with_out_cleanup(Some(&args.out), || run_diff(args))
+}
+
+fn run_diff(args: &DiffErankArgs) -> Result<()> {
     set_threads(args.texts.threads);
     let start = Instant::now();
     let source = UntrainedSource::parse(&args.untrained);
@@ -110,17 +120,27 @@ pub fn run(args: &DiffErankArgs) -> Result<()> {
         bail!("internal error: Matrix Entropy options are missing");
     };
     let rows = select_rows(&args.texts)?;
-    let hash = config_hash(args);
+    let mut config = diff_config(args);
     let mut inputs = vec![args.texts.input.as_path(), args.model.as_path()];
     if let UntrainedSource::Checkpoint(path) = &source {
         inputs.push(path);
     }
     check_outputs_not_inputs(&args.out, &inputs)?;
-    let done: Vec<DiffSample> = prepare_out(&args.out, args.resume, args.force, &hash)?;
+    let _lock = lock_out(&args.out)?;
+    let selection: BTreeSet<usize> = rows.iter().map(|row| row.index).collect();
+    let request = OutRequest {
+        resume: args.resume,
+        force: args.force,
+        config: &config,
+        input: &args.texts.input,
+        selection: &selection,
+    };
+    let done: Vec<DiffSample> = prepare_out(&args.out, &request)?;
 
     let load_start = Instant::now();
     let (mut untrained, mut trained) = load_models(args, &source)?;
     let load_s = load_start.elapsed().as_secs_f64();
+    set_resolved_arch(&mut config, trained.as_ref());
     let params = ScoreParams {
         max_tokens: shared_token_limit(args.texts.max_tokens, untrained.as_ref(), trained.as_ref()),
         all_layers: args.layers == LayersName::All,
@@ -131,7 +151,7 @@ pub fn run(args: &DiffErankArgs) -> Result<()> {
     if args.force {
         clear_old_run(&args.out)?;
     }
-    write_run_json(args, &hash, trained.as_ref(), &params, None)?;
+    write_run_json(args, &config, trained.as_ref(), &params, None)?;
 
     let finished: BTreeSet<usize> = done.iter().map(|record| record.index).collect();
     let todo: Vec<&TextRow> = rows
@@ -172,7 +192,7 @@ pub fn run(args: &DiffErankArgs) -> Result<()> {
         })
         .collect();
     write_summary_csv(&args.out.join("summary.csv"), &lines)?;
-    write_run_json(args, &hash, trained.as_ref(), &params, Some(&lines))?;
+    write_run_json(args, &config, trained.as_ref(), &params, Some(&lines))?;
     print_summary(&lines, args.texts.json)
 }
 
@@ -219,12 +239,14 @@ fn load_models(
 /// Returns `requested` clamped to the position limit of both models, with a
 /// warning when it is lowered, so that both models see the same tokens.
 fn shared_token_limit(
-    requested: usize,
+    requested: Option<usize>,
     untrained: &dyn HiddenStates,
     trained: &dyn HiddenStates,
 ) -> usize {
     let limit = untrained.max_positions().min(trained.max_positions());
-    if requested > limit {
+    let explicit = requested.is_some();
+    let requested = requested.unwrap_or(DEFAULT_MAX_TOKENS);
+    if explicit && requested > limit {
         tracing::warn!(
             requested,
             limit,
@@ -234,16 +256,20 @@ fn shared_token_limit(
     requested.min(limit)
 }
 
-/// Rejects an untrained checkpoint whose architecture, hidden size or layer
-/// count differs from the trained model's.
+/// Rejects an untrained checkpoint whose architecture, hidden size, layer
+/// count or vocabulary size (token embedding rows) differs from the trained
+/// model's.
 fn check_same_shape(
     untrained: &dyn HiddenStates,
     trained: &dyn HiddenStates,
     args: &DiffErankArgs,
 ) -> Result<()> {
     let describe = |model: &dyn HiddenStates| {
+        let vocab = model
+            .vocab_size()
+            .map_or_else(|| "unknown".to_string(), |rows| rows.to_string());
         format!(
-            "{} with d = {} and {} layers",
+            "{} with d = {}, {} layers and a vocabulary of {vocab} tokens",
             model.arch().name(),
             model.hidden_size(),
             model.n_layers()
@@ -251,7 +277,8 @@ fn check_same_shape(
     };
     let same = untrained.arch() == trained.arch()
         && untrained.hidden_size() == trained.hidden_size()
-        && untrained.n_layers() == trained.n_layers();
+        && untrained.n_layers() == trained.n_layers()
+        && untrained.vocab_size() == trained.vocab_size();
     if !same {
         bail!(
             "invalid --untrained {}: it is {}, but --model {} is {}; pass a checkpoint of the same architecture and size, or --untrained random",
@@ -303,33 +330,26 @@ fn score_pairs(
     Ok(records)
 }
 
-/// Hashes the options that change the values, so `--resume` can reject a
-/// run started with other options. The row selection is left out, as in
-/// `mnn score`.
-fn config_hash(args: &DiffErankArgs) -> String {
-    hash_json(&serde_json::json!({
-        "command": "diff-erank",
-        "model": args.model,
-        "arch": format!("{:?}", arch_of(args.arch)),
-        "untrained": args.untrained,
-        "seed": args.texts.seed,
-        "input": args.texts.input,
-        "field": args.texts.field,
-        "max_tokens": args.texts.max_tokens,
-        "weights": format!("{:?}", weights_of(args.texts.weights)),
-        "entropy_method": format!("{:?}", args.texts.entropy_method as u8),
-        "layers": args.layers == LayersName::All,
-    }))
+/// Returns the config of `mnn diff-erank` (see [`RunConfig`]). `--seed`
+/// is always part of it, because it also draws the random untrained weights.
+fn diff_config(args: &DiffErankArgs) -> RunConfig {
+    let mut config = selection_config(&args.texts);
+    config.insert("model".into(), serde_json::json!(args.model));
+    config.insert("arch".into(), value_name(&args.arch).into());
+    config.insert("untrained".into(), args.untrained.clone().into());
+    config.insert("seed".into(), args.texts.seed.into());
+    config.insert("layers".into(), value_name(&args.layers).into());
+    config
 }
 
 fn write_run_json(
     args: &DiffErankArgs,
-    hash: &str,
+    config: &RunConfig,
     trained: &dyn HiddenStates,
     params: &ScoreParams,
     summary: Option<&[DiffSummaryLine]>,
 ) -> Result<()> {
-    let mut run = run_record(hash, params, (&args.model, trained), &args.texts, summary);
+    let mut run = run_record(config, params, (&args.model, trained), &args.texts, summary);
     run["untrained"] = match UntrainedSource::parse(&args.untrained) {
         UntrainedSource::Random => serde_json::json!({
             "source": "random",

@@ -17,7 +17,8 @@ use serde::Serialize;
 
 use super::matrix::EntropyMethodName;
 use super::score_out::{
-    clear_old_run, config_hash, prepare_out, write_run_json, write_summary_csv,
+    OutRequest, clear_old_run, lock_out, prepare_out, score_config, set_resolved_arch,
+    with_out_cleanup, write_run_json, write_summary_csv,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -32,7 +33,7 @@ pub enum ScoreMetric {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LayersName {
-    /// Only the output of the final norm.
+    /// Only the output of the final norm (alias: `final`).
     #[value(alias = "final")]
     Last,
     /// The embedding output, every block output, and `final`.
@@ -51,9 +52,13 @@ pub enum WeightsName {
 pub enum ArchName {
     /// From GGUF `general.architecture` or `config.json` `model_type`.
     Auto,
+    /// A Llama-family `.gguf` file, such as SmolLM2.
     LlamaGguf,
+    /// A BERT encoder folder (BERT, MiniLM).
     Bert,
+    /// A GPT-2 folder.
     Gpt2,
+    /// A GPT-NeoX folder (Pythia).
     GptNeox,
 }
 
@@ -66,17 +71,17 @@ pub struct TextArgs {
     /// Name of the string field to score in each line.
     #[arg(long)]
     pub field: String,
-    /// Max tokens kept per text (the first ones), clamped to the model limit.
-    #[arg(long, default_value_t = 2048)]
-    pub max_tokens: usize,
-    /// Score only the first K rows.
-    #[arg(long, conflicts_with = "sample")]
+    /// Max tokens kept per text (the first ones), clamped to the model
+    /// limit [default: 2048].
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<usize>,
+    /// Score only the first K rows (K >= 1).
+    #[arg(long, value_name = "K", conflicts_with = "sample", value_parser = parse_row_count)]
     pub limit: Option<usize>,
-    /// Score K rows drawn without replacement with `--seed`.
-    #[arg(long)]
+    /// Score K rows (K >= 1) drawn without replacement with `--seed`.
+    #[arg(long, value_name = "K", value_parser = parse_row_count)]
     pub sample: Option<usize>,
-    /// Seed of `--sample`, and in `mnn diff-erank` of the untrained weights.
-    /// The scores of trained models are deterministic.
+    /// Seed of `--sample`. The scores of trained models are deterministic.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Weight storage of GGUF models.
@@ -99,11 +104,12 @@ pub struct ScoreArgs {
     /// A `.gguf` file, or a folder with config.json, weights and a tokenizer.
     #[arg(long)]
     pub model: PathBuf,
+    /// Architecture of `--model`. `auto` reads it from the model files.
     #[arg(long, value_enum, default_value = "auto")]
     pub arch: ArchName,
     #[command(flatten)]
     pub texts: TextArgs,
-    /// Layers to score.
+    /// Layers to score: `last` (alias `final`) or `all`.
     #[arg(long, value_enum, default_value = "last")]
     pub layers: LayersName,
     /// Metrics to compute, comma-separated.
@@ -113,11 +119,34 @@ pub struct ScoreArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Continue the run in `--out`, skipping finished samples.
-    #[arg(long, conflicts_with = "force")]
+    #[arg(long, conflicts_with = "force", requires = "out")]
     pub resume: bool,
     /// Overwrite the run files in a non-empty `--out`.
-    #[arg(long)]
+    #[arg(long, requires = "out")]
     pub force: bool,
+}
+
+/// Parses the row count of `--limit` and `--sample`, rejecting 0 as a
+/// usage error.
+fn parse_row_count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err(
+            "0 selects no rows; pass a positive row count, or omit the option to score every row"
+                .into(),
+        ),
+        Ok(count) => Ok(count),
+        Err(error) => Err(format!("{error}; pass a positive row count")),
+    }
+}
+
+/// The `--max-tokens` of `score`, `compare` and `diff-erank` when omitted.
+pub const DEFAULT_MAX_TOKENS: usize = 2048;
+
+impl TextArgs {
+    /// Returns `--max-tokens`, or [`DEFAULT_MAX_TOKENS`] when omitted.
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS)
+    }
 }
 
 /// One summary row with the run's identity, as printed and written.
@@ -134,7 +163,13 @@ pub struct SummaryLine {
     pub threads: usize,
 }
 
+/// Runs `mnn score`, removing an `--out` folder that this run created when
+/// it fails before writing anything.
 pub fn run(args: &ScoreArgs) -> Result<()> {
+    with_out_cleanup(args.out.as_deref(), || run_score(args))
+}
+
+fn run_score(args: &ScoreArgs) -> Result<()> {
     set_threads(args.texts.threads);
     let start = Instant::now();
     let metrics = metric_opts(&args.metrics, args.texts.entropy_method)?;
@@ -144,11 +179,21 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         );
     }
     let rows = select_rows(&args.texts)?;
-    let hash = config_hash(args);
+    let mut config = score_config(args);
     let mut done: Vec<SampleRecord> = Vec::new();
+    let mut _lock = None;
     if let Some(out) = &args.out {
         check_outputs_not_inputs(out, &[&args.texts.input, &args.model])?;
-        done = prepare_out(out, args.resume, args.force, &hash)?;
+        _lock = Some(lock_out(out)?);
+        let selection: BTreeSet<usize> = rows.iter().map(|row| row.index).collect();
+        let request = OutRequest {
+            resume: args.resume,
+            force: args.force,
+            config: &config,
+            input: &args.texts.input,
+            selection: &selection,
+        };
+        done = prepare_out(out, &request)?;
     }
 
     let spec = ModelSpec {
@@ -160,23 +205,25 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
     let mut model = load_model(&spec)?;
     model.check_tokenizer()?;
     let load_s = load_start.elapsed().as_secs_f64();
+    set_resolved_arch(&mut config, model.as_ref());
+    warn_if_clamped(args.texts.max_tokens, model.max_positions());
     let loss_selected = args.metrics.contains(&ScoreMetric::Loss);
-    let loss = loss_selected && model.arch().is_causal();
+    let loss = loss_selected && model.has_loss();
     if loss_selected && !loss {
         if metrics.is_none() {
             bail!(
-                "invalid --metrics loss for {}: {} is not a causal language model, so it has no loss; select mnn or me",
+                "invalid --metrics loss for {}: this {} model has no language-model head, so it has no loss; select mnn or me",
                 args.model.display(),
                 model.arch().name()
             );
         }
         tracing::warn!(
             arch = model.arch().name(),
-            "--metrics loss needs a causal language model; no loss is computed"
+            "--metrics loss needs a language-model head, which this model lacks; no loss is computed"
         );
     }
     let params = ScoreParams {
-        max_tokens: args.texts.max_tokens,
+        max_tokens: args.texts.max_tokens(),
         all_layers: args.layers == LayersName::All,
         loss,
     };
@@ -187,7 +234,7 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         if args.force {
             clear_old_run(out)?;
         }
-        write_run_json(out, args, &hash, model.as_ref(), &params, None)?;
+        write_run_json(out, args, &config, model.as_ref(), &params, None)?;
     }
 
     let finished: BTreeSet<usize> = done.iter().map(|record| record.index).collect();
@@ -221,15 +268,28 @@ pub fn run(args: &ScoreArgs) -> Result<()> {
         .collect();
     if let Some(out) = &args.out {
         write_summary_csv(&out.join("summary.csv"), &lines)?;
-        write_run_json(out, args, &hash, model.as_ref(), &params, Some(&lines))?;
+        write_run_json(out, args, &config, model.as_ref(), &params, Some(&lines))?;
     }
     print_summary(&lines, args.texts.json)
+}
+
+/// Warns when an explicit `--max-tokens` is above the model's position
+/// limit. The runner clamps it either way and logs the clamp at info level,
+/// so the default of 2048 clamps silently for models such as MiniLM.
+pub fn warn_if_clamped(requested: Option<usize>, limit: usize) {
+    if let Some(requested) = requested.filter(|&requested| requested > limit) {
+        tracing::warn!(
+            requested,
+            limit,
+            "--max-tokens is above the model limit, so it is clamped"
+        );
+    }
 }
 
 /// Rejects an `--out` whose run files would overwrite the input texts or a
 /// model, which `--force` would otherwise delete.
 pub fn check_outputs_not_inputs(out: &Path, inputs: &[&Path]) -> Result<()> {
-    for name in ["run.json", "samples.jsonl", "summary.csv"] {
+    for name in ["run.json", "samples.jsonl", "summary.csv", "run.lock"] {
         datasets::check_not_input(&out.join(name), inputs)?;
     }
     Ok(())
@@ -315,11 +375,14 @@ pub fn weights_of(name: WeightsName) -> WeightMode {
 ///
 /// # Errors
 ///
-/// `--limit 0`, an input file without rows, and the errors of
-/// [`read_texts`].
+/// `--limit 0`, `--sample 0`, an input file without rows, and the errors
+/// of [`read_texts`].
 pub fn select_rows(args: &TextArgs) -> Result<Vec<TextRow>> {
     if args.limit == Some(0) {
         bail!("invalid --limit 0: pass a positive row count, or omit --limit to score every row");
+    }
+    if args.sample == Some(0) {
+        bail!("invalid --sample 0: pass a positive row count, or omit --sample to score every row");
     }
     let rows = read_texts(&args.input, &args.field)?;
     if rows.is_empty() {
@@ -423,13 +486,13 @@ fn print_summary(lines: &[SummaryLine], json: bool) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     writeln!(
         stdout,
-        "layer    n  scored  nan  empty  skipped  mean_tokens  mnn     me      loss    tokens/s"
+        "layer     n  scored   nan  empty  skipped  mean_tokens      mnn       me     loss  tokens/s"
     )?;
     for line in lines {
         let row = &line.row;
         writeln!(
             stdout,
-            "{:<6} {:>4} {:>6} {:>4} {:>6} {:>8}  {:>11}  {}  {}  {}  {}",
+            "{:<6} {:>4} {:>7} {:>5} {:>6} {:>8}  {:>11}  {:>7}  {:>7}  {:>7}  {:>8}",
             row.layer,
             row.n_samples,
             row.n_scored,

@@ -71,7 +71,10 @@ pub fn resolve_arch(path: &Path, arch: Option<Arch>) -> Result<Arch, Error> {
             "is a folder, but --arch llama-gguf reads a .gguf file",
             "pass the .gguf file, or use --arch auto for a model folder",
         )),
-        Some(arch) => Ok(arch),
+        Some(arch) => {
+            super::check_arch_fits_path(path, arch)?;
+            Ok(arch)
+        }
     }
 }
 

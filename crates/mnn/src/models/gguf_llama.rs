@@ -385,42 +385,8 @@ impl LlamaGguf {
         ids: &[u32],
         final_states: &[f32],
     ) -> Result<Option<f64>, Error> {
-        const ROWS_PER_CHUNK: usize = 128;
-        let n = ids.len();
-        if n < 2 {
-            return Ok(None);
-        }
-        let d = self.config.hidden_size;
-        if final_states.len() != n * d {
-            return Err(Error::Forward(format!(
-                "{} final-state values for {n} tokens of width {d}; expected {}",
-                final_states.len(),
-                n * d
-            )));
-        }
-        let states = Tensor::from_slice(&final_states[..(n - 1) * d], (n - 1, d), &Device::Cpu)
-            .map_err(forward_error)?;
-        let mut total = 0.0f64;
-        for start in (0..n - 1).step_by(ROWS_PER_CHUNK) {
-            let rows = ROWS_PER_CHUNK.min(n - 1 - start);
-            let logits: Vec<Vec<f32>> = states
-                .narrow(0, start, rows)
-                .and_then(|chunk| chunk.matmul(&self.lm_head.t()?))
-                .and_then(|logits| logits.to_vec2())
-                .map_err(forward_error)?;
-            for (offset, row) in logits.iter().enumerate() {
-                total += negative_log_softmax(row, ids[start + offset + 1] as usize);
-            }
-        }
-        Ok(Some(total / (n - 1) as f64))
+        super::lm_head::mean_next_token_nll(&self.lm_head, ids, final_states)
     }
-}
-
-/// −log softmax(logits)[target], computed in f64.
-fn negative_log_softmax(logits: &[f32], target: usize) -> f64 {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
-    let sum: f64 = logits.iter().map(|&z| (z as f64 - max).exp()).sum();
-    max + sum.ln() - logits[target] as f64
 }
 
 fn forward_error(error: candle_core::Error) -> Error {
@@ -451,6 +417,10 @@ impl HiddenStates for LlamaGguf {
 
     fn max_positions(&self) -> usize {
         self.config.context_length
+    }
+
+    fn vocab_size(&self) -> Option<usize> {
+        Some(self.config.vocab_size)
     }
 
     fn tokenize(&self, text: &str) -> Result<Vec<u32>, Error> {
@@ -500,5 +470,9 @@ impl HiddenStates for LlamaGguf {
 
     fn mean_next_token_nll(&self, ids: &[u32], final_states: &[f32]) -> Option<Result<f64, Error>> {
         LlamaGguf::mean_next_token_nll(self, ids, final_states).transpose()
+    }
+
+    fn has_loss(&self) -> bool {
+        true
     }
 }

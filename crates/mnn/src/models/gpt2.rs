@@ -4,7 +4,9 @@
 //!
 //! Each block computes h = x + attn(ln_1 x), then x' = h + mlp(ln_2 h), with
 //! mlp = c_proj(act(c_fc ·)). Layer 0 is wte + wpe, layer i the output of
-//! block i, and `final` the output of `ln_f`.
+//! block i, and `final` the output of `ln_f`. The LM head is `lm_head.weight`
+//! when the checkpoint stores one, else tied to `wte` as Hugging Face's
+//! `GPT2LMHeadModel` ties it.
 
 use std::path::Path;
 
@@ -68,6 +70,8 @@ pub struct Gpt2 {
     config: Gpt2Config,
     activation: Activation,
     wte: Tensor,
+    /// The untied `lm_head.weight` `[vocab, d]`; `None` uses `wte`.
+    lm_head: Option<Tensor>,
     wpe: Tensor,
     blocks: Vec<Block>,
     ln_f: LayerNorm,
@@ -122,6 +126,7 @@ impl Gpt2 {
         Ok(Self {
             activation,
             wte: weights.get("wte.weight", &[config.vocab_size, d])?,
+            lm_head: weights.get_optional_root("lm_head.weight", &[config.vocab_size, d])?,
             wpe: weights.get("wpe.weight", &[config.n_positions, d])?,
             blocks,
             ln_f: LayerNorm::load(&weights, "ln_f", d, config.layer_norm_epsilon)?,
@@ -208,5 +213,9 @@ impl HfStack for Gpt2 {
 
     fn final_norm(&self, x: Tensor) -> candle_core::Result<Tensor> {
         self.ln_f.forward(&x)
+    }
+
+    fn lm_head(&self) -> Option<&Tensor> {
+        Some(self.lm_head.as_ref().unwrap_or(&self.wte))
     }
 }

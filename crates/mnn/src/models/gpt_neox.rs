@@ -5,7 +5,8 @@
 //! With `use_parallel_residual`, x' = x + attn(ln1 x) + mlp(ln2 x). Without
 //! it, h = x + attn(ln1 x) and x' = h + mlp(ln2 h). Layer 0 is the token
 //! embedding, layer i the output of block i, and `final` the output of
-//! `final_layer_norm`.
+//! `final_layer_norm`. The LM head is the untied `embed_out.weight`, so a
+//! checkpoint of the base model saved without it gives no loss.
 
 use std::path::Path;
 
@@ -98,6 +99,9 @@ pub struct GptNeox {
     head_dim: usize,
     rotary: Rotary,
     embed_in: Tensor,
+    /// `embed_out.weight` `[vocab, d]`, absent from checkpoints of the base
+    /// model saved without the LM head.
+    embed_out: Option<Tensor>,
     blocks: Vec<Block>,
     final_layer_norm: LayerNorm,
     tokenizer: TextTokenizer,
@@ -151,6 +155,7 @@ impl GptNeox {
             head_dim,
             rotary,
             embed_in: weights.get("embed_in.weight", &[config.vocab_size, d])?,
+            embed_out: weights.get_optional_root("embed_out.weight", &[config.vocab_size, d])?,
             blocks,
             final_layer_norm: LayerNorm::load(
                 &weights,
@@ -348,5 +353,9 @@ impl HfStack for GptNeox {
 
     fn final_norm(&self, x: Tensor) -> candle_core::Result<Tensor> {
         self.final_layer_norm.forward(&x)
+    }
+
+    fn lm_head(&self) -> Option<&Tensor> {
+        self.embed_out.as_ref()
     }
 }

@@ -59,6 +59,12 @@ pub trait HfStack {
     /// Applies the final norm, or returns `x` unchanged for an architecture
     /// without one.
     fn final_norm(&self, x: Tensor) -> candle_core::Result<Tensor>;
+
+    /// Returns the LM head `[vocab, hidden]` of a causal model, `None` for an
+    /// encoder or a checkpoint saved without one.
+    fn lm_head(&self) -> Option<&Tensor> {
+        None
+    }
 }
 
 impl<T: HfStack> HiddenStates for T {
@@ -80,6 +86,14 @@ impl<T: HfStack> HiddenStates for T {
 
     fn check_tokenizer(&self) -> Result<(), Error> {
         self.tokenizer().check()
+    }
+
+    fn vocab_size(&self) -> Option<usize> {
+        Some(self.sizes().vocab_size)
+    }
+
+    fn tokenizer_max_id(&self) -> Option<u32> {
+        self.tokenizer().max_id()
     }
 
     fn tokenize(&self, text: &str) -> Result<Vec<u32>, Error> {
@@ -111,5 +125,14 @@ impl<T: HfStack> HiddenStates for T {
 
         let last = self.final_norm(x).map_err(forward_error)?;
         emit(sink, Layer::Final, &last)
+    }
+
+    fn mean_next_token_nll(&self, ids: &[u32], final_states: &[f32]) -> Option<Result<f64, Error>> {
+        let head = self.lm_head()?;
+        super::lm_head::mean_next_token_nll(head, ids, final_states).transpose()
+    }
+
+    fn has_loss(&self) -> bool {
+        self.lm_head().is_some()
     }
 }

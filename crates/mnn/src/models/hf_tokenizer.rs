@@ -84,6 +84,13 @@ impl TextTokenizer {
         Ok(encoding.get_ids().to_vec())
     }
 
+    /// Returns the largest id the tokenizer can produce (vocabulary and
+    /// added tokens), or `None` when the folder has no tokenizer.
+    pub fn max_id(&self) -> Option<u32> {
+        let tokenizer = self.tokenizer.as_ref()?;
+        tokenizer.get_vocab(true).into_values().max()
+    }
+
     fn missing(&self) -> Error {
         Error::Tokenizer {
             path: self.path.clone(),

@@ -108,6 +108,10 @@ impl Weights {
     pub fn get(&self, name: &str, shape: &[usize]) -> Result<Tensor, Error> {
         let full = self.full_name(name);
         let tensor = self.tensors.get(&full).ok_or_else(|| self.missing(&full))?;
+        self.checked_f32(&full, tensor, shape)
+    }
+
+    fn checked_f32(&self, full: &str, tensor: &Tensor, shape: &[usize]) -> Result<Tensor, Error> {
         if tensor.dims() != shape {
             return Err(Error::Model {
                 path: self.source.clone(),
@@ -126,6 +130,19 @@ impl Weights {
             ),
             fix: "store the weights as f32, f16 or bf16".into(),
         })
+    }
+
+    /// Returns the tensor `name`, looked up without the prefix (heads such as
+    /// `lm_head.weight` sit outside the base model), as f32 checked to have
+    /// `shape`, or `None` when the checkpoint lacks it.
+    ///
+    /// # Errors
+    /// As [`Self::get`] for a tensor that exists with another shape.
+    pub fn get_optional_root(&self, name: &str, shape: &[usize]) -> Result<Option<Tensor>, Error> {
+        match self.tensors.get(name) {
+            Some(tensor) => self.checked_f32(name, tensor, shape).map(Some),
+            None => Ok(None),
+        }
     }
 
     fn full_name(&self, name: &str) -> String {

@@ -21,8 +21,10 @@ pub mod hf_stack;
 pub mod hf_tokenizer;
 pub mod hf_weights;
 pub mod init;
+pub mod lm_head;
 pub mod model_tokenizer;
 pub mod tokenizer_facts;
+pub mod truncation;
 pub mod weight_headers;
 
 use std::path::{Path, PathBuf};
@@ -77,6 +79,17 @@ pub trait HiddenStates {
     /// Returns the max number of tokens one forward pass accepts.
     fn max_positions(&self) -> usize;
 
+    /// Returns the number of rows of the token embedding, `None` when unknown.
+    fn vocab_size(&self) -> Option<usize> {
+        None
+    }
+
+    /// Returns the largest id the tokenizer can produce, `None` without a
+    /// tokenizer or when unknown.
+    fn tokenizer_max_id(&self) -> Option<u32> {
+        None
+    }
+
     /// Checks that the model can tokenize text. A model folder without
     /// tokenizer files loads, so that token ids can be scored, but fails here.
     ///
@@ -106,6 +119,21 @@ pub trait HiddenStates {
     fn mean_next_token_nll(&self, ids: &[u32], final_states: &[f32]) -> Option<Result<f64, Error>> {
         let _ = (ids, final_states);
         None
+    }
+
+    /// Returns the number of special tokens [`Self::tokenize`] appends after
+    /// every text (BERT: 1 for `[SEP]`), which a `--max-tokens` cut keeps.
+    ///
+    /// # Errors
+    /// The errors of [`Self::tokenize`].
+    fn count_trailing_specials(&self) -> Result<usize, Error> {
+        truncation::count_trailing_specials(|text| self.tokenize(text))
+    }
+
+    /// Returns whether [`Self::mean_next_token_nll`] can give a loss: the
+    /// model is causal and its checkpoint has an LM head.
+    fn has_loss(&self) -> bool {
+        false
     }
 }
 
@@ -165,16 +193,62 @@ impl Arch {
 /// [`Error::Tokenizer`] when the tokenizer is missing.
 pub fn load_model(spec: &ModelSpec) -> Result<Box<dyn HiddenStates>, Error> {
     let arch = match spec.arch {
-        Some(arch) => arch,
+        Some(arch) => {
+            check_arch_fits_path(&spec.path, arch)?;
+            arch
+        }
         None => detect_arch(&spec.path)?,
     };
     tracing::info!(path = %spec.path.display(), arch = arch.name(), "loading model");
-    match arch {
-        Arch::LlamaGguf => gguf_llama::load_with(&spec.path, spec.weights),
-        Arch::Bert => bert::load(&spec.path),
-        Arch::Gpt2 => gpt2::load(&spec.path),
-        Arch::GptNeox => gpt_neox::load(&spec.path),
+    let model = match arch {
+        Arch::LlamaGguf => gguf_llama::load_with(&spec.path, spec.weights)?,
+        Arch::Bert => bert::load(&spec.path)?,
+        Arch::Gpt2 => gpt2::load(&spec.path)?,
+        Arch::GptNeox => gpt_neox::load(&spec.path)?,
+    };
+    check_tokenizer_fits(model.as_ref(), &spec.path)?;
+    Ok(model)
+}
+
+/// Rejects a model whose tokenizer can produce an id at or beyond the rows of
+/// its token embedding, since every text with such an id would fail.
+///
+/// # Errors
+/// [`Error::Model`] naming the embedding rows and the tokenizer's size.
+pub fn check_tokenizer_fits(model: &dyn HiddenStates, path: &Path) -> Result<(), Error> {
+    let (Some(rows), Some(max_id)) = (model.vocab_size(), model.tokenizer_max_id()) else {
+        return Ok(());
+    };
+    if (max_id as usize) < rows {
+        return Ok(());
     }
+    Err(gguf_reader::model_error(
+        path,
+        &format!(
+            "the tokenizer has {} tokens (ids up to {max_id}), but the token embedding has only {rows} rows (vocab_size in config.json)",
+            max_id as u64 + 1
+        ),
+        "pass the config.json and tokenizer saved with these weights",
+    ))
+}
+
+/// Rejects `--arch` of a folder architecture (bert, gpt2, gpt-neox) for a
+/// GGUF file, which has no config.json to read.
+///
+/// # Errors
+/// [`Error::Model`] naming the file and `--arch`.
+pub fn check_arch_fits_path(path: &Path, arch: Arch) -> Result<(), Error> {
+    if arch == Arch::LlamaGguf || !path.is_file() || !gguf_reader::is_gguf(path) {
+        return Ok(());
+    }
+    Err(gguf_reader::model_error(
+        path,
+        &format!(
+            "is a GGUF model, but --arch {} reads a model folder with config.json",
+            arch.name()
+        ),
+        "drop --arch (or use --arch llama-gguf), or pass a model folder with config.json",
+    ))
 }
 
 /// Detects the architecture from GGUF `general.architecture` or from
@@ -185,10 +259,12 @@ pub fn load_model(spec: &ModelSpec) -> Result<Box<dyn HiddenStates>, Error> {
 /// [`Error::Model`] when the path is neither, or names an architecture the
 /// runner does not support.
 pub fn detect_arch(path: &Path) -> Result<Arch, Error> {
-    let fix = "pass a .gguf file or a model folder with config.json, or set --arch";
     if path.is_dir() {
+        let fix = "pass a model folder with config.json, or set --arch";
         return detect_folder_arch(path, fix);
     }
+    // --arch cannot help a missing path or a file that is not GGUF.
+    let fix = "pass a .gguf file or a model folder with config.json";
     if !path.exists() {
         return Err(gguf_reader::model_error(path, "not found", fix));
     }

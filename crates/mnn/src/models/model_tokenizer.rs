@@ -200,8 +200,9 @@ impl ModelTokenizer {
     /// Returns the ids that `mnn score` feeds the model for `text`, by the
     /// rules of `runner::Scorer::score`. A text that is empty or only
     /// whitespace is not encoded, because BERT would still add [CLS] and
-    /// [SEP]. An encoding longer than `max_tokens` keeps its first
-    /// `max_tokens` ids. The caller clamps `max_tokens` to the model's
+    /// [SEP]. An encoding longer than `max_tokens` is cut by
+    /// [`super::truncation::truncate_ids`], which keeps the trailing special
+    /// tokens. The caller clamps `max_tokens` to the model's
     /// position limit first, as the scorer does.
     ///
     /// # Errors
@@ -226,11 +227,15 @@ impl ModelTokenizer {
 
         let mut ids = self.encode(text)?;
         let n_full = ids.len();
-        ids.truncate(max_tokens);
+        let mut truncated = false;
+        if n_full > max_tokens {
+            let n_trailing = super::truncation::count_trailing_specials(|t| self.encode(t))?;
+            truncated = super::truncation::truncate_ids(&mut ids, max_tokens, n_trailing);
+        }
         Ok(ScoredIds {
             ids,
             n_full,
-            truncated: n_full > max_tokens,
+            truncated,
         })
     }
 }

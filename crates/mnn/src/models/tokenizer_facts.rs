@@ -93,7 +93,7 @@ impl ModelTokenizer {
     fn added_tokens(&self) -> Result<(Vec<u32>, Vec<u32>), Error> {
         let empty = self.encode("")?;
         let probe = self.encode("a")?;
-        let n_before = empty.iter().zip(&probe).take_while(|(a, b)| a == b).count();
+        let n_before = super::truncation::count_leading_specials(&empty, &probe);
         Ok((empty[..n_before].to_vec(), empty[n_before..].to_vec()))
     }
 

@@ -100,7 +100,47 @@ pub fn gguf_weights(gguf: &GgufFile) -> Result<WeightFacts, Error> {
             is_float: true,
         })
         .collect();
-    Ok(summarize("gguf", vec![weight_file(&gguf.path)?], tensors))
+    let file = weight_file(&gguf.path)?;
+    check_file_size(&file, gguf_declared_bytes(gguf))?;
+    Ok(summarize("gguf", vec![file], tensors))
+}
+
+/// Returns the byte count a GGUF header declares: the data offset plus the
+/// end of the tensor that reaches furthest. Alignment padding after that
+/// tensor may make a valid file longer, never shorter.
+fn gguf_declared_bytes(gguf: &GgufFile) -> u64 {
+    let data_end = gguf
+        .content
+        .tensor_infos
+        .values()
+        .map(|info| {
+            let elements = info.shape.elem_count() as u64;
+            let blocks = elements.div_ceil(info.ggml_dtype.block_size() as u64);
+            info.offset
+                .saturating_add(blocks.saturating_mul(info.ggml_dtype.type_size() as u64))
+        })
+        .max()
+        .unwrap_or(0);
+    gguf.content.tensor_data_offset.saturating_add(data_end)
+}
+
+/// Rejects a weight file shorter than its header declares, as a download cut
+/// short leaves it.
+///
+/// # Errors
+/// [`Error::Model`] naming the file and both byte counts.
+fn check_file_size(file: &WeightFile, declared: u64) -> Result<(), Error> {
+    if file.bytes >= declared {
+        return Ok(());
+    }
+    Err(model_error(
+        &file.path,
+        &format!(
+            "is truncated or corrupt, because its header declares {declared} bytes but the file has {} bytes",
+            file.bytes
+        ),
+        "download the file again",
+    ))
 }
 
 /// Reads the weight facts of the checkpoint in model folder `dir`.
@@ -131,12 +171,15 @@ pub fn folder_weights(dir: &Path) -> Result<WeightFacts, Error> {
     let mut files = Vec::new();
     let mut tensors = Vec::new();
     for path in paths {
-        files.push(weight_file(&path)?);
+        let file = weight_file(&path)?;
         if format == "pytorch" {
             tensors.extend(pickle_headers(&path)?);
         } else {
-            tensors.extend(safetensors_headers(&path)?);
+            let (headers, declared) = safetensors_headers(&path)?;
+            check_file_size(&file, declared)?;
+            tensors.extend(headers);
         }
+        files.push(file);
     }
     Ok(summarize(format, files, tensors))
 }
@@ -202,8 +245,10 @@ fn shard_paths(dir: &Path, index: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(shards.into_iter().map(|shard| dir.join(shard)).collect())
 }
 
-/// Reads the tensor headers of one safetensors file.
-fn safetensors_headers(path: &Path) -> Result<Vec<TensorHeader>, Error> {
+/// Reads the tensor headers of one safetensors file, and returns them with
+/// the byte count the header declares: 8 + header length + the largest
+/// `data_offsets` end.
+fn safetensors_headers(path: &Path) -> Result<(Vec<TensorHeader>, u64), Error> {
     let mut file = File::open(path).map_err(|error| read_error(path, error))?;
     let mut length = [0u8; 8];
     file.read_exact(&mut length)
@@ -221,11 +266,18 @@ fn safetensors_headers(path: &Path) -> Result<Vec<TensorHeader>, Error> {
         .map_err(|error| read_error(path, error))?;
     let header: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&header)
         .map_err(|e| invalid_header(path, &format!("header is not a JSON object ({e})")))?;
-    header
+    let data_end = header
+        .iter()
+        .filter(|(name, _)| *name != "__metadata__")
+        .filter_map(|(_, entry)| entry.get("data_offsets")?.get(1)?.as_u64())
+        .max()
+        .unwrap_or(0);
+    let headers = header
         .into_iter()
         .filter(|(name, _)| name != "__metadata__")
         .map(|(name, entry)| safetensors_tensor(path, name, &entry))
-        .collect()
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok((headers, (8 + length).saturating_add(data_end)))
 }
 
 fn safetensors_tensor(

@@ -136,8 +136,10 @@ pub struct Scorer<'a> {
 }
 
 impl<'a> Scorer<'a> {
-    /// Binds `model`, clamping `max_tokens` to the model's limit with a
-    /// warning.
+    /// Binds `model`, clamping `max_tokens` to the model's limit. The clamp
+    /// is logged at info level, because the command-line default of 2048 is
+    /// above the limit of models such as MiniLM. The commands warn only for
+    /// an explicit `--max-tokens`.
     pub fn new(model: &'a mut dyn HiddenStates, metrics: MetricOpts, opts: ScoreOpts) -> Self {
         Self::with_metrics(model, Some(metrics), opts)
     }
@@ -153,10 +155,10 @@ impl<'a> Scorer<'a> {
         let requested = opts.params().max_tokens;
         let limit = model.max_positions();
         if requested > limit {
-            tracing::warn!(
+            tracing::info!(
                 requested,
                 limit,
-                "--max-tokens is above the model limit, so it is clamped"
+                "max_tokens is above the model limit, so it is clamped"
             );
         }
         Self {
@@ -195,8 +197,11 @@ impl<'a> Scorer<'a> {
             Err(error) => return self.skipped(row, 0, false, &error),
         };
         let tokenize_ms = start.elapsed().as_secs_f64() * 1e3;
-        let truncated = ids.len() > self.max_tokens;
-        let ids = &ids[..ids.len().min(self.max_tokens)];
+        let (ids, truncated) = match self.truncate(ids) {
+            Ok(cut) => cut,
+            Err(error) => return self.skipped(row, 0, false, &error),
+        };
+        let ids = &ids[..];
         if ids.is_empty() {
             return self.empty(row, tokenize_ms);
         }
@@ -210,6 +215,18 @@ impl<'a> Scorer<'a> {
             }
             Err(error) => self.skipped(row, ids.len(), truncated, &error),
         }
+    }
+
+    /// Cuts `ids` at `--max-tokens`, keeping the special tokens the
+    /// tokenizer appends (BERT's `[SEP]`), as `mnn tokenize` does.
+    fn truncate(&self, mut ids: Vec<u32>) -> Result<(Vec<u32>, bool), Error> {
+        if ids.len() <= self.max_tokens {
+            return Ok((ids, false));
+        }
+        let n_trailing = self.model.count_trailing_specials()?;
+        let truncated =
+            crate::models::truncation::truncate_ids(&mut ids, self.max_tokens, n_trailing);
+        Ok((ids, truncated))
     }
 
     fn forward(
