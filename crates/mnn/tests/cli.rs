@@ -405,3 +405,83 @@ fn bench_bad_arguments_exit_two() {
         );
     }
 }
+
+/// The header dictionary of a C-order array with the given dtype and shape.
+fn npy_dict(descr: &str, shape: &[usize]) -> String {
+    let dims: Vec<String> = shape.iter().map(|n| n.to_string()).collect();
+    format!(
+        "{{'descr': '{descr}', 'fortran_order': False, 'shape': ({},), }}",
+        dims.join(", ")
+    )
+}
+
+/// Values exactly representable in float16, as (f16 bits, value).
+const HALF_VALUES: [(u16, f32); 6] = [
+    (0x3c00, 1.0),
+    (0xc000, -2.0),
+    (0x3800, 0.5),
+    (0x4200, 3.0),
+    (0xb400, -0.25),
+    (0x0000, 0.0),
+];
+
+fn scored_json(path: &Path) -> Vec<serde_json::Value> {
+    let output = mnn(&["matrix", "--input", path.to_str().unwrap(), "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn matrix_reads_float16_like_float32() {
+    let dir = tempfile::tempdir().unwrap();
+    let order = [0, 1, 2, 3, 4, 5, 3, 0, 5, 1, 4, 2];
+    let half: Vec<u8> = order
+        .iter()
+        .flat_map(|&k| HALF_VALUES[k].0.to_le_bytes())
+        .collect();
+    let single: Vec<u8> = order
+        .iter()
+        .flat_map(|&k| HALF_VALUES[k].1.to_le_bytes())
+        .collect();
+    let half_path = write_npy(dir.path(), "h.npy", &npy_dict("<f2", &[4, 3]), &half);
+    let single_path = write_npy(dir.path(), "s.npy", &npy_dict("<f4", &[4, 3]), &single);
+
+    let from_half = scored_json(&half_path);
+    let from_single = scored_json(&single_path);
+
+    assert_eq!(from_half.len(), 1);
+    assert_eq!(from_half[0]["status"], "ok");
+    assert_eq!(from_half[0]["mnn"], from_single[0]["mnn"]);
+    assert_eq!(from_half[0]["me"], from_single[0]["me"]);
+}
+
+#[test]
+fn matrix_scores_each_stack_slice() {
+    let dir = tempfile::tempdir().unwrap();
+    let values: Vec<f32> = (0..24).map(|k| ((k * 7 % 11) as f32 - 5.0) * 0.5).collect();
+    let bytes = |part: &[f32]| -> Vec<u8> { part.iter().flat_map(|v| v.to_le_bytes()).collect() };
+    let stack_dict = npy_dict("<f4", &[2, 4, 3]);
+    let stack_path = write_npy(dir.path(), "stack.npy", &stack_dict, &bytes(&values));
+    let first_dict = npy_dict("<f4", &[4, 3]);
+    let first_path = write_npy(dir.path(), "a.npy", &first_dict, &bytes(&values[..12]));
+    let second_dict = npy_dict("<f4", &[1, 4, 3]);
+    let second_path = write_npy(dir.path(), "b.npy", &second_dict, &bytes(&values[12..]));
+
+    let stack = scored_json(&stack_path);
+    let first = scored_json(&first_path);
+    let second = scored_json(&second_path);
+
+    assert_eq!(stack.len(), 2);
+    assert_eq!(stack[0]["layer"], 0);
+    assert_eq!(stack[1]["layer"], 1);
+    assert_eq!(stack[0]["mnn"], first[0]["mnn"]);
+    assert_eq!(stack[1]["mnn"], second[0]["mnn"]);
+    assert_eq!(stack[1]["me"], second[0]["me"]);
+    assert!(
+        second[0].get("layer").is_none(),
+        "a squeezed (1, N, d) array is one matrix"
+    );
+}

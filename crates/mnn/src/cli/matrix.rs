@@ -96,6 +96,9 @@ pub struct MatrixArgs {
 #[derive(Serialize)]
 struct MatrixReport {
     input: String,
+    /// Index of the slice in a 3-D (layers, N, d) stack; absent for a matrix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layer: Option<usize>,
     n: usize,
     n_eff: usize,
     d: usize,
@@ -115,15 +118,20 @@ pub fn run(args: &MatrixArgs) -> Result<()> {
     let context = || format!("cannot score {}", args.input.display());
     let params = params_of(args);
     let opts = params.check().with_context(context)?;
-    let matrix = mnn::npy::read_hidden_states(&args.input)?;
-    let view = MatrixView::from_rows_f64(&matrix.rows, matrix.n_rows, matrix.n_cols)?;
-    let scores = score_matrix(view, &opts).with_context(context)?;
+    let slices = mnn::npy::read_hidden_state_slices(&args.input)?;
+    let is_stack = slices.len() != 1;
 
-    if scores.status == Status::Degenerate {
-        warn_degenerate(args, &scores);
+    for (layer, matrix) in slices.iter().enumerate() {
+        let view = MatrixView::from_rows_f64(&matrix.rows, matrix.n_rows, matrix.n_cols)?;
+        let scores = score_matrix(view, &opts).with_context(context)?;
+        if scores.status == Status::Degenerate {
+            warn_degenerate(args, &scores);
+        }
+        let mut report = report_of(args, &scores);
+        report.layer = is_stack.then_some(layer);
+        print_report(&report, args.json)?;
     }
-    let report = report_of(args, &scores);
-    print_report(&report, args.json)
+    Ok(())
 }
 
 fn warn_degenerate(args: &MatrixArgs, scores: &Scores) {
@@ -179,6 +187,7 @@ fn report_of(args: &MatrixArgs, scores: &Scores) -> MatrixReport {
     let finite = |value: f64| value.is_finite().then_some(value);
     MatrixReport {
         input: args.input.display().to_string(),
+        layer: None,
         n: scores.n_input,
         n_eff: scores.n_eff,
         d: scores.d,
@@ -204,6 +213,9 @@ fn print_report(report: &MatrixReport, json: bool) -> Result<()> {
     let value = |v: Option<f64>| v.map_or_else(|| "NaN".to_string(), |v| format!("{v:.12}"));
     let status = serde_json::to_value(report.status)?;
     writeln!(out, "input          {}", report.input)?;
+    if let Some(layer) = report.layer {
+        writeln!(out, "layer          {layer}")?;
+    }
     writeln!(out, "n              {}", report.n)?;
     writeln!(out, "n_eff          {}", report.n_eff)?;
     writeln!(out, "d              {}", report.d)?;

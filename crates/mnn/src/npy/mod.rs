@@ -1,13 +1,16 @@
 //! `.npy` input and output for hidden-state matrices.
 //!
-//! Reading goes through the shared `datasets` loader after a check of the
-//! header, because that loader also accepts integer arrays and 1-D vectors,
-//! which are not hidden states.
+//! Reading checks the header first, because hidden states must be float
+//! arrays of two or three dimensions. 2-D float32 and float64 arrays go
+//! through the shared `datasets` loader; float16 arrays and 3-D stacks go
+//! through the decoder in `decode`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+
+mod decode;
 
 /// A row-major f64 matrix read from a file.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,29 +20,69 @@ pub struct RowMatrix {
     pub n_cols: usize,
 }
 
-/// Reads a 2-D float32 or float64 `.npy` array (C or Fortran order, any byte
-/// order).
+/// Reads the matrices of a float16, float32 or float64 `.npy` array (C or
+/// Fortran order, any byte order): one matrix for a 2-D (N, d) array, one per
+/// layer for a 3-D (L, N, d) stack. Leading dimensions of size 1 are dropped
+/// first, so (1, N, d) is one matrix.
 ///
 /// # Errors
 ///
-/// [`Error::Npy`] naming the dtype or shape for anything other than a 2-D
-/// float32/float64 array, and [`Error::Data`] for unreadable or corrupt files.
-pub fn read_hidden_states(path: &Path) -> Result<RowMatrix, Error> {
+/// [`Error::Npy`] naming the dtype or shape for anything else, and
+/// [`Error::Data`] or [`Error::Npy`] for unreadable or corrupt files.
+pub fn read_hidden_state_slices(path: &Path) -> Result<Vec<RowMatrix>, Error> {
     let (descr, shape) = read_header_fields(path)?;
     check_float_dtype(path, &descr, &shape)?;
-    if shape.len() != 2 {
+    let squeezed = squeeze_leading(&shape);
+    if !(2..=3).contains(&squeezed.len()) {
         return Err(npy_error(
             path,
             format!(
-                "the array has shape {shape:?} ({}-D), but a 2-D (N tokens, d hidden) float32 array is expected; \
-                 save one matrix per file, such as hidden[0] of a (batch, N, d) array",
+                "the array has shape {shape:?} ({}-D), but a 2-D (N tokens, d hidden) array or a 3-D \
+                 (layers, N, d) stack is expected; save the hidden states as such an array",
                 shape.len()
             ),
         ));
     }
 
-    // NOTE: 3-D stacks (L × N × d) and squeezing of size-1 leading
-    // dimensions are not supported yet.
+    let is_f16 = descr.ends_with("f2");
+    if shape.len() == 2 && !is_f16 {
+        return Ok(vec![read_plain_matrix(path)?]);
+    }
+    decode::read_slices(path, &descr, squeezed)
+}
+
+/// Reads a `.npy` file that must hold one matrix (see
+/// [`read_hidden_state_slices`]).
+///
+/// # Errors
+///
+/// As [`read_hidden_state_slices`], and [`Error::Npy`] for a stack of more
+/// than one matrix.
+pub fn read_hidden_states(path: &Path) -> Result<RowMatrix, Error> {
+    let mut slices = read_hidden_state_slices(path)?;
+    if slices.len() != 1 {
+        return Err(npy_error(
+            path,
+            format!(
+                "the array is a stack of {} matrices, but one matrix is expected here; save one matrix per file",
+                slices.len()
+            ),
+        ));
+    }
+    Ok(slices.remove(0))
+}
+
+/// Drops leading dimensions of size 1 while more than two remain.
+fn squeeze_leading(shape: &[usize]) -> &[usize] {
+    let mut squeezed = shape;
+    while squeezed.len() > 2 && squeezed[0] == 1 {
+        squeezed = &squeezed[1..];
+    }
+    squeezed
+}
+
+/// Reads a 2-D float32 or float64 array through the shared loader.
+fn read_plain_matrix(path: &Path) -> Result<RowMatrix, Error> {
     let matrix = datasets::npy::read_matrix(path)?;
     let (n_rows, n_cols) = (matrix.nrows(), matrix.ncols());
     let mut rows = Vec::with_capacity(n_rows * n_cols);
@@ -158,16 +201,11 @@ fn dict_shape(text: &str) -> Option<Vec<usize>> {
 
 fn check_float_dtype(path: &Path, descr: &str, shape: &[usize]) -> Result<(), Error> {
     let kind_and_size = descr.trim_start_matches(['<', '>', '=', '|']);
-    if matches!(kind_and_size, "f4" | "f8") {
+    if matches!(kind_and_size, "f2" | "f4" | "f8") {
         return Ok(());
     }
-    let hint = if kind_and_size == "f2" {
-        "float16 is not supported yet; convert with .astype(numpy.float32)"
-    } else {
-        "hidden states must be float32 or float64; convert with .astype(numpy.float32)"
-    };
-    // NOTE: float16 arrays are rejected although models often store states in
-    // half precision, because the shared `.npy` reader has no float16 decoder.
+    let hint =
+        "hidden states must be float16, float32 or float64; convert with .astype(numpy.float32)";
     Err(npy_error(
         path,
         format!("the array has dtype '{descr}' and shape {shape:?}; {hint}"),
