@@ -406,7 +406,7 @@ fn bench_bad_arguments_exit_two() {
     }
 }
 
-/// The header dictionary of a C-order array with the given dtype and shape.
+/// Formats the header dictionary of a C-order array with the given dtype and shape.
 fn npy_dict(descr: &str, shape: &[usize]) -> String {
     let dims: Vec<String> = shape.iter().map(|n| n.to_string()).collect();
     format!(

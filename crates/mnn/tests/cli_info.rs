@@ -291,7 +291,7 @@ fn tiny_gpt2_with_tokenizer() -> tempfile::TempDir {
     dir
 }
 
-/// The id of each byte of an ASCII text in the tiny vocabulary.
+/// Returns the id of each byte of an ASCII text in the tiny vocabulary.
 fn tiny_ids(text: &str) -> Vec<u64> {
     text.bytes()
         .map(|b| match b {

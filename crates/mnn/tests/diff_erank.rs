@@ -265,7 +265,7 @@ fn resume_completes_partial_run() {
 /// interrupted run leaves them.
 fn keep_samples_below(out: &Path, n: u64) {
     let path = out.join("samples.jsonl");
-    let kept: Vec<String> = std::fs::read_to_string(&path)
+    let first_lines: Vec<String> = std::fs::read_to_string(&path)
         .unwrap()
         .lines()
         .filter(|line| {
@@ -274,7 +274,7 @@ fn keep_samples_below(out: &Path, n: u64) {
         })
         .map(|line| format!("{line}\n"))
         .collect();
-    std::fs::write(&path, kept.concat()).unwrap();
+    std::fs::write(&path, first_lines.concat()).unwrap();
 }
 
 #[test]

@@ -37,6 +37,7 @@ use super::score_out::{
     write_run_record,
 };
 
+/// Arguments of `mnn diff-erank`.
 #[derive(Args)]
 #[command(mut_arg("seed", |arg| arg.help(
     "Seed of `--sample` and of the random untrained weights (`--untrained random`)",

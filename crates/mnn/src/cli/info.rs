@@ -66,6 +66,7 @@ struct InfoReport {
     tokenizer_error: Option<String>,
 }
 
+/// Runs `mnn info`: prints what the model headers describe.
 pub fn run(args: &InfoArgs) -> Result<()> {
     let arch = resolve_arch(&args.model, arch_of(args.arch))?;
     let (shape, mut weights, tokenizer) = read_headers(&args.model, arch)?;

@@ -31,6 +31,10 @@ pub enum ScoreMetric {
     Loss,
 }
 
+/// Layers that `--layers` selects.
+///
+/// NOTE: lists of layer indices such as `0,6,final` are not accepted yet;
+/// `all` scores every layer, and the samples can be filtered afterwards.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LayersName {
     /// Only the output of the final norm (alias: `final`).

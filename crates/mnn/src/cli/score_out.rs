@@ -258,7 +258,7 @@ fn read_finished<R: SampleLine>(path: &Path, selection: &BTreeSet<usize>) -> Res
         .collect();
 
     let mut seen: BTreeSet<(usize, String)> = BTreeSet::new();
-    let mut kept = Vec::new();
+    let mut unique_records = Vec::new();
     let (mut duplicated, mut unselected) = (0usize, 0usize);
     for record in parsed {
         let index = record.index();
@@ -267,7 +267,7 @@ fn read_finished<R: SampleLine>(path: &Path, selection: &BTreeSet<usize>) -> Res
         } else if !seen.insert((index, record.layer().to_string())) {
             duplicated += 1;
         } else if finished.contains(&index) {
-            kept.push(record);
+            unique_records.push(record);
         }
     }
     if duplicated + unselected > 0 {
@@ -283,14 +283,14 @@ fn read_finished<R: SampleLine>(path: &Path, selection: &BTreeSet<usize>) -> Res
     }
 
     let mut content = String::new();
-    for record in &kept {
+    for record in &unique_records {
         content.push_str(&serde_json::to_string(record)?);
         content.push('\n');
     }
     if content != text {
         write_atomic(path, content.as_bytes())?;
     }
-    Ok(kept)
+    Ok(unique_records)
 }
 
 /// The options of a run that change which texts are scored or how, keyed by
@@ -381,6 +381,8 @@ fn unix_seconds() -> f64 {
         .map_or(0.0, |elapsed| elapsed.as_secs_f64())
 }
 
+/// Writes `run.json` of `mnn score` atomically: options, model, data and,
+/// at the end of a run, the summary.
 pub fn write_run_json(
     out: &Path,
     args: &ScoreArgs,
@@ -463,6 +465,7 @@ pub fn write_csv(path: &Path, header: &str, rows: impl Iterator<Item = Vec<Strin
     Ok(write_atomic(path, csv.as_bytes())?)
 }
 
+/// Writes `summary.csv` atomically, one row per layer.
 pub fn write_summary_csv(path: &Path, lines: &[SummaryLine]) -> Result<()> {
     write_csv(path, CSV_HEADER, lines.iter().map(summary_cells))
 }

@@ -85,6 +85,7 @@ struct TokenizedText {
     error: Option<String>,
 }
 
+/// Runs `mnn tokenize`: prints the ids `score` would feed the model.
 pub fn run(args: &TokenizeArgs) -> Result<()> {
     let arch = resolve_arch(&args.model, arch_of(args.arch))?;
     let shape = read_shape(&args.model, arch)?;

@@ -85,6 +85,7 @@ fn add_row_group(group: &[f32], sums: &mut [f64]) {
     }
 }
 
+/// Returns ‖row − means‖₂² (see [`Widen::centred_sq_norm`](super::Widen::centred_sq_norm)).
 #[target_feature(enable = "avx2")]
 pub fn centred_sq_norm(row: &[f32], means: &[f64]) -> f64 {
     assert!(means.len() >= row.len(), "one mean per column");
@@ -103,7 +104,7 @@ pub fn centred_sq_norm(row: &[f32], means: &[f64]) -> f64 {
     }
 
     let mut lanes = [0.0f64; LANES];
-    // SAFETY: `lanes` holds 8 f64, two stores of 4.
+    // SAFETY: `lanes` has room for 8 f64, the two stores of 4.
     unsafe {
         _mm256_storeu_pd(lanes.as_mut_ptr(), lanes_low);
         _mm256_storeu_pd(lanes.as_mut_ptr().add(4), lanes_high);
@@ -111,6 +112,7 @@ pub fn centred_sq_norm(row: &[f32], means: &[f64]) -> f64 {
     portable::finish_sq_norm(join_lanes(&lanes), &row[full..], 1.0, &means[full..])
 }
 
+/// Adds one row's normalised squares to `sums` (see [`Widen::add_normalized_squares`](super::Widen::add_normalized_squares)).
 #[target_feature(enable = "avx2")]
 pub fn add_normalized_squares(row: &[f32], means: &[f64], inv_sq_norm: f64, sums: &mut [f64]) {
     assert!(means.len() >= row.len(), "one mean per column");
@@ -143,6 +145,7 @@ pub fn add_normalized_squares(row: &[f32], means: &[f64], inv_sq_norm: f64, sums
     );
 }
 
+/// Returns the centred squared norm of each row of a block (see [`centred_sq_norm`]).
 #[target_feature(enable = "avx2")]
 pub fn centred_sq_norms(rows: &[&[f32]; ROW_BLOCK], means: &[f64]) -> [f64; ROW_BLOCK] {
     let n_cols = rows[0].len();
@@ -169,7 +172,7 @@ pub fn centred_sq_norms(rows: &[&[f32]; ROW_BLOCK], means: &[f64]) -> [f64; ROW_
 
     std::array::from_fn(|r| {
         let mut lanes = [0.0f64; LANES];
-        // SAFETY: `lanes` holds 8 f64, two stores of 4.
+        // SAFETY: `lanes` has room for 8 f64, the two stores of 4.
         unsafe {
             _mm256_storeu_pd(lanes.as_mut_ptr(), lanes_low[r]);
             _mm256_storeu_pd(lanes.as_mut_ptr().add(4), lanes_high[r]);
@@ -179,6 +182,8 @@ pub fn centred_sq_norms(rows: &[&[f32]; ROW_BLOCK], means: &[f64]) -> [f64; ROW_
     })
 }
 
+/// Adds the normalised squares of each row of a block to `sums`, row after
+/// row for each column (see [`add_normalized_squares`]).
 #[target_feature(enable = "avx2")]
 pub fn add_normalized_squares_block(
     rows: &[&[f32]; ROW_BLOCK],
@@ -288,7 +293,7 @@ pub fn add_block_then_norms(
     }
     std::array::from_fn(|r| {
         let mut lanes = [0.0f64; LANES];
-        // SAFETY: `lanes` holds 8 f64, two stores of 4.
+        // SAFETY: `lanes` has room for 8 f64, the two stores of 4.
         unsafe {
             _mm256_storeu_pd(lanes.as_mut_ptr(), lanes_low[r]);
             _mm256_storeu_pd(lanes.as_mut_ptr().add(4), lanes_high[r]);

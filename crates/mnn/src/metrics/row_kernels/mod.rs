@@ -3,10 +3,10 @@
 //!
 //! Every kernel has a fixed order of operations: column sums add the rows one
 //! after the other, and a row's sum of squares runs in [`LANES`] partial sums
-//! joined in a fixed tree. The AVX2 kernels, chosen at run time when the CPU
-//! supports AVX2, do the same operations in the same order on four f64 values
-//! at a time and use no fused multiply-add, so they return the same bits as
-//! the portable ones. They also handle [`ROW_BLOCK`] rows per sweep, so that
+//! joined in a fixed tree. The AVX2 kernels run when the CPU supports AVX2.
+//! They do the same operations in the same order on four f64 values at a time
+//! and use no fused multiply-add, so they return the same bits as the
+//! portable ones. They also handle [`ROW_BLOCK`] rows per sweep, so that
 //! each load of the means and column sums serves several rows.
 //!
 //! ```
@@ -265,8 +265,8 @@ fn join_lanes(lanes: &[f64; LANES]) -> f64 {
 mod tests {
     use super::*;
 
-    /// A row whose length is not a multiple of the lane count, with entries
-    /// that make the summation order visible in the last bits.
+    /// Builds a row whose length need not be a multiple of the lane count,
+    /// with entries that make the summation order visible in the last bits.
     fn awkward_row(len: usize) -> Vec<f64> {
         (0..len)
             .map(|k| ((k * 7919 % 1009) as f64 - 504.5) * 1.0e-3 + 1.0 / (k + 3) as f64)

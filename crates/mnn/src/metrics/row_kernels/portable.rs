@@ -2,6 +2,7 @@
 
 use super::{LANES, Widen, join_lanes};
 
+/// Adds each row of `block`, scaled, to `sums` (see [`Widen::add_rows`]).
 pub fn add_rows<T: Widen>(block: &[T], scale: f64, sums: &mut [f64]) {
     for row in block.chunks_exact(sums.len()) {
         for (sum, &value) in sums.iter_mut().zip(row) {
@@ -10,6 +11,7 @@ pub fn add_rows<T: Widen>(block: &[T], scale: f64, sums: &mut [f64]) {
     }
 }
 
+/// Returns ‖scale·row − means‖₂² (see [`Widen::centred_sq_norm`]).
 pub fn centred_sq_norm<T: Widen>(row: &[T], scale: f64, means: &[f64]) -> f64 {
     let mut lanes = [0.0f64; LANES];
     let row_chunks = row.chunks_exact(LANES);
@@ -36,6 +38,7 @@ pub fn finish_sq_norm<T: Widen>(mut total: f64, row: &[T], scale: f64, means: &[
     total
 }
 
+/// Adds one row's normalised squares to `sums` (see [`Widen::add_normalized_squares`]).
 pub fn add_normalized_squares<T: Widen>(
     row: &[T],
     scale: f64,
